@@ -1,0 +1,109 @@
+//! `Application::build(config)`: a migrated database and a bound listener, ready to run.
+//! Tests bind port 0 and read the port back.
+
+use crate::config::Config;
+use crate::routes::{router, AppState};
+use crate::telemetry::Counters;
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::{EndpointExt, Server};
+use sea_orm::DatabaseConnection;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("server: {0}")]
+    Server(#[from] std::io::Error),
+}
+
+pub struct Application {
+    addr: SocketAddr,
+    acceptor: poem::listener::TcpAcceptor,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates (loading reference data the first time) and binds.
+    pub async fn build(config: Config) -> Result<Self, AppError> {
+        let counters = Counters::new();
+        let db = crate::db::connect(&config.database_url, Some(counters.clone())).await?;
+        crate::db::migrate(&db).await?;
+        let schema = crate::graphql::build_schema(db.clone(), &config.limits);
+        let acceptor = TcpListener::bind(config.bind.clone())
+            .into_acceptor()
+            .await
+            .map_err(|source| AppError::Bind {
+                addr: config.bind.clone(),
+                source,
+            })?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .ok_or_else(|| AppError::Bind {
+                addr: config.bind.clone(),
+                source: std::io::Error::other("no local address"),
+            })?;
+        Ok(Self {
+            addr,
+            acceptor,
+            state: AppState {
+                db,
+                schema,
+                counters,
+                config: Arc::new(config),
+            },
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> Result<(), AppError> {
+        let app = router(self.state).with(poem::middleware::Tracing);
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(app, shutdown_signal(), Some(Duration::from_secs(30)))
+            .await?;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+}

@@ -1,0 +1,128 @@
+//! Who is asking: an API key resolved once per request into a role and a scope, and
+//! the conditions that apply that scope inside every query (never afterwards).
+
+use crate::error::{ApiError, ApiResult};
+use crate::keys::hash_secret;
+use entities::{api_key, case, department, region, RegionLevel, Role};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+
+/// The caller of one request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub role: Role,
+    pub key_id: Option<i32>,
+    pub region: Option<region::Model>,
+    pub department: Option<department::Model>,
+    pub panel_id: Option<i32>,
+}
+
+impl Principal {
+    /// A caller without a key.
+    pub fn public() -> Self {
+        Self {
+            role: Role::Public,
+            key_id: None,
+            region: None,
+            department: None,
+            panel_id: None,
+        }
+    }
+
+    /// An administrator acting from the command line.
+    pub fn system() -> Self {
+        Self {
+            role: Role::Admin,
+            ..Self::public()
+        }
+    }
+
+    /// Resolves a bearer secret. An unknown or revoked key is refused rather than
+    /// silently treated as public, so a misconfigured client notices.
+    pub async fn from_secret(db: &DatabaseConnection, secret: &str) -> ApiResult<Self> {
+        let key = api_key::Entity::find()
+            .filter(api_key::Column::KeyHash.eq(hash_secret(secret)))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .one(db)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        let region = match &key.region_code {
+            Some(code) => region::Entity::find_by_id(code.clone()).one(db).await?,
+            None => None,
+        };
+        let department = match key.department_id {
+            Some(id) => department::Entity::find_by_id(id).one(db).await?,
+            None => None,
+        };
+        Ok(Self {
+            role: key.role,
+            key_id: Some(key.id),
+            region,
+            department,
+            panel_id: key.panel_id,
+        })
+    }
+
+    /// How this caller appears in case events.
+    pub fn actor(&self) -> String {
+        match self.key_id {
+            Some(id) => format!("{}:key{}", self.role.as_str(), id),
+            None => self.role.as_str().to_string(),
+        }
+    }
+
+    /// May this caller see citizens' personal data of the cases in its scope?
+    pub fn sees_personal_data(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Leader | Role::Handler)
+    }
+
+    /// The condition on `cases` rows this caller may see.
+    pub fn case_visibility(&self) -> Condition {
+        match self.role {
+            Role::Admin => Condition::all(),
+            Role::Public => Condition::all()
+                .add(case::Column::Published.eq(true))
+                .add(case::Column::DuplicateOf.is_null()),
+            Role::Leader => match &self.region {
+                Some(region) => region_subtree(region),
+                None => nothing(),
+            },
+            Role::Handler => match &self.department {
+                Some(department) => department_subtree(&department.path),
+                None => nothing(),
+            },
+            // Evaluators see only the cases sampled for their panel; until panels exist
+            // there is no sample, so they see nothing.
+            Role::Evaluator => nothing(),
+        }
+    }
+}
+
+/// A condition no row satisfies.
+fn nothing() -> Condition {
+    Condition::all().add(Expr::cust("1 = 0"))
+}
+
+/// Cases located in the region or below it: one equality on the stored ancestor code.
+pub fn region_subtree(region: &region::Model) -> Condition {
+    let column = match region.level {
+        RegionLevel::Province => case::Column::ProvinceCode,
+        RegionLevel::City => case::Column::CityCode,
+        RegionLevel::County => case::Column::CountyCode,
+        RegionLevel::Township | RegionLevel::Village => case::Column::RegionCode,
+    };
+    Condition::all().add(column.eq(region.code.clone()))
+}
+
+/// Cases handled by the department or one of its sub-units.
+pub fn department_subtree(path: &str) -> Condition {
+    Condition::all().add(
+        case::Column::DepartmentId.in_subquery(
+            Query::select()
+                .column(department::Column::Id)
+                .from(department::Entity)
+                .and_where(department::Column::Path.starts_with(path))
+                .to_owned(),
+        ),
+    )
+}

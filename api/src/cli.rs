@@ -1,0 +1,128 @@
+//! The command line: flags with environment fallbacks, parsed once.
+
+use crate::config::Config;
+use crate::keys::{create_key, KeyGrant};
+use clap::{Parser, Subcommand, ValueEnum};
+use entities::Role;
+use migration::{Migrator, MigratorTrait};
+
+#[derive(Parser, Debug)]
+#[command(name = "minyi", version, about = "民意 — the data backend of online mass-work platforms")]
+pub struct Cli {
+    /// Database URL: sqlite://FILE?mode=rwc or postgres://…
+    #[arg(long, global = true, env = "MINYI_DATABASE_URL", default_value = Config::DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+    /// Tracing filter, e.g. `info,minyi=debug`.
+    #[arg(long, global = true, env = "MINYI_LOG")]
+    pub log: Option<String>,
+    /// Log format.
+    #[arg(long, global = true, env = "MINYI_LOG_FORMAT", default_value = "pretty")]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(ValueEnum, Clone, Debug, PartialEq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Migrate if needed and serve HTTP.
+    Serve {
+        #[arg(long, env = "MINYI_BIND", default_value = Config::DEFAULT_BIND)]
+        bind: String,
+    },
+    /// Schema migrations only.
+    Migrate {
+        #[arg(value_enum, default_value = "up")]
+        action: MigrateAction,
+    },
+    /// Print the GraphQL SDL.
+    Schema,
+    /// Generate deterministic demo data.
+    Seed(crate::seed::SeedArgs),
+    /// Manage API keys.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+}
+
+#[derive(ValueEnum, Clone, Debug)]
+pub enum MigrateAction {
+    Up,
+    Down,
+    Status,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyAction {
+    /// Create a key and print its secret once (only its hash is stored).
+    Create {
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long)]
+        region: Option<String>,
+        #[arg(long)]
+        department: Option<i32>,
+        #[arg(long)]
+        panel: Option<i32>,
+        #[arg(long)]
+        label: Option<String>,
+    },
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    Role::from_db(&value.to_ascii_lowercase())
+        .filter(|role| *role != Role::Public)
+        .ok_or_else(|| format!("unknown role {value:?}: use leader, handler, evaluator or admin"))
+}
+
+/// Parses the process arguments and runs the command.
+pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let cli = Cli::parse();
+    let format = if cli.log_format == LogFormat::Json { "json" } else { "pretty" };
+    crate::telemetry::init_logging(cli.log.as_deref(), format);
+    match cli.command {
+        Command::Serve { bind } => {
+            let app = crate::Application::build(Config::new(cli.database_url, bind)).await?;
+            tracing::info!(address = %app.address(), "minyi is serving: GraphiQL at /graphiql");
+            eprintln!("minyi listening on http://{}/graphiql", app.address());
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate { action } => {
+            let db = crate::db::connect(&cli.database_url, None).await?;
+            match action {
+                MigrateAction::Up => Migrator::up(&db, None).await?,
+                MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
+                MigrateAction::Status => {
+                    for m in Migrator::get_migration_with_status(&db).await? {
+                        println!("{}\t{:?}", m.name(), m.status());
+                    }
+                }
+            }
+        }
+        Command::Schema => print!("{}", crate::graphql::sdl()),
+        Command::Seed(args) => {
+            let db = crate::db::connect(&cli.database_url, None).await?;
+            crate::db::migrate(&db).await?;
+            crate::seed::run(&db, &args).await?;
+        }
+        Command::Key { action: KeyAction::Create { role, region, department, panel, label } } => {
+            let db = crate::db::connect(&cli.database_url, None).await?;
+            crate::db::migrate(&db).await?;
+            let key = create_key(
+                &db,
+                KeyGrant { role, region_code: region, department_id: department, panel_id: panel, label },
+            )
+            .await
+            .map_err(|e| e.message())?;
+            eprintln!("created {} key #{}; store the secret now, it is not shown again:", key.role.as_str(), key.id);
+            println!("{}", key.secret);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,296 @@
+//! The `cases` list (a Relay connection with keyset cursors) and the `case` lookup.
+//! The caller's scope is part of every query's WHERE clause.
+
+use super::case::{CaseNode, AWAITING_REPLY};
+use super::context::ContextExt;
+use super::cursor::CaseCursor;
+use super::ids::{known_region, parse_id};
+use crate::auth::{department_subtree, region_subtree};
+use crate::error::{ApiError, ApiResult};
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use entities::{case, category, department, CaseKind, CaseStatus, Channel};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+/// The largest page a client may ask for.
+pub const MAX_PAGE: i32 = 100;
+
+/// Validates `first`/`last`: 1–100.
+pub fn page_size(value: Option<i32>, name: &str) -> ApiResult<Option<u64>> {
+    match value {
+        None => Ok(None),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(Some(n as u64)),
+        Some(n) => Err(ApiError::bad_input(format!(
+            "`{name}` must be between 1 and {MAX_PAGE}, got {n}"
+        ))),
+    }
+}
+
+#[derive(InputObject, Default, Clone)]
+pub struct CaseFilter {
+    /// A region and everything below it.
+    pub region_code: Option<String>,
+    /// A department and its sub-units.
+    pub department_id: Option<ID>,
+    /// A category and its children.
+    pub category_id: Option<ID>,
+    pub channel: Option<Channel>,
+    pub kind: Option<CaseKind>,
+    pub status: Option<CaseStatus>,
+    /// Submitted at or after this instant.
+    pub submitted_from: Option<DateTime<Utc>>,
+    /// Submitted before this instant.
+    pub submitted_to: Option<DateTime<Utc>>,
+    /// Only cases awaiting a reply past their deadline (true) or not (false).
+    pub overdue: Option<bool>,
+    /// Words in the title or body.
+    pub search: Option<String>,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum CaseOrder {
+    #[default]
+    SubmittedAtDesc,
+    SubmittedAtAsc,
+}
+
+impl CaseFilter {
+    /// The filter as a WHERE condition; unknown references are BAD_USER_INPUT.
+    pub async fn condition(&self, db: &DatabaseConnection) -> ApiResult<Condition> {
+        let mut cond = Condition::all();
+        if let Some(code) = &self.region_code {
+            cond = cond.add(region_subtree(&known_region(db, code).await?));
+        }
+        if let Some(id) = &self.department_id {
+            let id: i32 = parse_id(id, "department")?;
+            let department = department::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(|| ApiError::bad_input(format!("unknown department {id}")))?;
+            cond = cond.add(department_subtree(&department.path));
+        }
+        if let Some(id) = &self.category_id {
+            let id: i32 = parse_id(id, "category")?;
+            category::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(|| ApiError::bad_input(format!("unknown category {id}")))?;
+            cond = cond.add(
+                case::Column::CategoryId.in_subquery(
+                    Query::select()
+                        .column(category::Column::Id)
+                        .from(category::Entity)
+                        .cond_where(
+                            Condition::any()
+                                .add(category::Column::Id.eq(id))
+                                .add(category::Column::ParentId.eq(id)),
+                        )
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(channel) = self.channel {
+            cond = cond.add(case::Column::Channel.eq(channel));
+        }
+        if let Some(kind) = self.kind {
+            cond = cond.add(case::Column::Kind.eq(kind));
+        }
+        if let Some(status) = self.status {
+            cond = cond.add(case::Column::Status.eq(status));
+        }
+        if let Some(from) = self.submitted_from {
+            cond = cond.add(case::Column::SubmittedAt.gte(from));
+        }
+        if let Some(to) = self.submitted_to {
+            cond = cond.add(case::Column::SubmittedAt.lt(to));
+        }
+        if let Some(overdue) = self.overdue {
+            let late = Condition::all()
+                .add(case::Column::Status.is_in(AWAITING_REPLY))
+                .add(case::Column::ReplyDueAt.lt(crate::clock::now()));
+            cond = cond.add(if overdue { late } else { late.not() });
+        }
+        if let Some(search) = self.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            if search.chars().count() > 100 {
+                return Err(ApiError::bad_input("`search` is limited to 100 characters"));
+            }
+            let pattern = format!("%{}%", search.replace(['%', '_'], ""));
+            cond = cond.add(
+                Condition::any()
+                    .add(case::Column::Title.like(pattern.clone()))
+                    .add(case::Column::Body.like(pattern)),
+            );
+        }
+        Ok(cond)
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    has_next_page: bool,
+    has_previous_page: bool,
+    start_cursor: Option<String>,
+    end_cursor: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct CaseEdge {
+    cursor: String,
+    node: CaseNode,
+}
+
+pub struct CaseConnection {
+    condition: Condition,
+    page_info: PageInfo,
+    rows: Vec<case::Model>,
+}
+
+#[Object]
+impl CaseConnection {
+    /// All cases matching the filter within the caller's scope (not just this page).
+    async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<u64> {
+        Ok(case::Entity::find()
+            .filter(self.condition.clone())
+            .count(ctx.db()?)
+            .await?)
+    }
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+    async fn edges(&self) -> Vec<CaseEdge> {
+        self.rows
+            .iter()
+            .map(|row| CaseEdge {
+                cursor: cursor_of(row).encode(),
+                node: CaseNode(row.clone()),
+            })
+            .collect()
+    }
+    async fn nodes(&self) -> Vec<CaseNode> {
+        self.rows.iter().cloned().map(CaseNode).collect()
+    }
+}
+
+fn cursor_of(row: &case::Model) -> CaseCursor {
+    CaseCursor {
+        submitted_at: row.submitted_at,
+        id: row.id,
+    }
+}
+
+/// Rows strictly beyond `cursor` when walking in `order`.
+fn beyond(cursor: CaseCursor, order: Order) -> Condition {
+    let (t, id) = (cursor.submitted_at, cursor.id);
+    match order {
+        Order::Asc => Condition::any()
+            .add(case::Column::SubmittedAt.gt(t))
+            .add(
+                Condition::all()
+                    .add(case::Column::SubmittedAt.eq(t))
+                    .add(case::Column::Id.gt(id)),
+            ),
+        _ => Condition::any()
+            .add(case::Column::SubmittedAt.lt(t))
+            .add(
+                Condition::all()
+                    .add(case::Column::SubmittedAt.eq(t))
+                    .add(case::Column::Id.lt(id)),
+            ),
+    }
+}
+
+fn reverse(order: Order) -> Order {
+    match order {
+        Order::Asc => Order::Desc,
+        _ => Order::Asc,
+    }
+}
+
+#[derive(Default)]
+pub struct CaseQuery;
+
+#[Object]
+impl CaseQuery {
+    /// Cases visible to the caller, newest first by default. `first`/`last` 1–100.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn cases(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CaseFilter>,
+        order_by: Option<CaseOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<CaseConnection> {
+        let db = ctx.db()?;
+        let first_n = page_size(first, "first")?;
+        let last_n = page_size(last, "last")?;
+        if first_n.is_some() && last_n.is_some() {
+            return Err(ApiError::bad_input("pass either `first` or `last`, not both"));
+        }
+        let after = after.as_deref().map(CaseCursor::decode).transpose()?;
+        let before = before.as_deref().map(CaseCursor::decode).transpose()?;
+        let condition = Condition::all()
+            .add(ctx.principal()?.case_visibility())
+            .add(filter.unwrap_or_default().condition(db).await?);
+
+        let order = match order_by.unwrap_or_default() {
+            CaseOrder::SubmittedAtDesc => Order::Desc,
+            CaseOrder::SubmittedAtAsc => Order::Asc,
+        };
+        // Walking backwards (`last`) reads in the reverse order, then flips the page.
+        let backwards = last_n.is_some();
+        let limit = last_n.or(first_n).unwrap_or(20);
+        let walk = if backwards { reverse(order.clone()) } else { order.clone() };
+        let mut page = Condition::all();
+        if let Some(cursor) = after {
+            page = page.add(beyond(cursor, order.clone()));
+        }
+        if let Some(cursor) = before {
+            page = page.add(beyond(cursor, reverse(order.clone())));
+        }
+        let mut rows = case::Entity::find()
+            .filter(condition.clone())
+            .filter(page)
+            .order_by(case::Column::SubmittedAt, walk.clone())
+            .order_by(case::Column::Id, walk)
+            .limit(limit + 1)
+            .all(db)
+            .await?;
+        let has_more = rows.len() as u64 > limit;
+        rows.truncate(limit as usize);
+        if backwards {
+            rows.reverse();
+        }
+        let page_info = PageInfo {
+            has_next_page: if backwards { before.is_some() } else { has_more },
+            has_previous_page: if backwards { has_more } else { after.is_some() },
+            start_cursor: rows.first().map(|r| cursor_of(r).encode()),
+            end_cursor: rows.last().map(|r| cursor_of(r).encode()),
+        };
+        Ok(CaseConnection {
+            condition,
+            page_info,
+            rows,
+        })
+    }
+
+    /// One case; a case outside the caller's scope is indistinguishable from a missing one.
+    async fn case(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<CaseNode>> {
+        let id: i64 = parse_id(&id, "case")?;
+        let found = case::Entity::find_by_id(id)
+            .filter(ctx.principal()?.case_visibility())
+            .one(ctx.db()?)
+            .await?;
+        match found {
+            Some(row) => Ok(Some(CaseNode(row))),
+            None => Err(ApiError::not_found(format!("case {id}"))),
+        }
+    }
+}

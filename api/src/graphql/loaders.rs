@@ -1,0 +1,116 @@
+//! DataLoaders: every relation a list can ask for is fetched in one batched query per
+//! page, never one query per row. Built per request, so nothing is cached across callers.
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use entities::{case_event, category, citizen, department, rating, region};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A loader error, shared by every key of the failed batch.
+pub type LoadError = Arc<DbErr>;
+
+/// A loader of rows by their primary key.
+macro_rules! by_key_loader {
+    ($name:ident, $entity:ident, $key:ty, $column:expr, $key_of:expr) => {
+        pub struct $name(pub DatabaseConnection);
+
+        impl Loader<$key> for $name {
+            type Value = $entity::Model;
+            type Error = LoadError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Self::Error> {
+                let rows = $entity::Entity::find()
+                    .filter($column.is_in(keys.iter().cloned()))
+                    .all(&self.0)
+                    .await?;
+                let key_of: fn(&$entity::Model) -> $key = $key_of;
+                Ok(rows.into_iter().map(|row| (key_of(&row), row)).collect())
+            }
+        }
+    };
+}
+
+/// A loader of all rows sharing a foreign key, in a stable order.
+macro_rules! grouped_loader {
+    ($name:ident, $entity:ident, $key:ty, $column:expr, $order:expr, $key_of:expr) => {
+        pub struct $name(pub DatabaseConnection);
+
+        impl Loader<$key> for $name {
+            type Value = Vec<$entity::Model>;
+            type Error = LoadError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Self::Error> {
+                let rows = $entity::Entity::find()
+                    .filter($column.is_in(keys.iter().cloned()))
+                    .order_by_asc($order)
+                    .all(&self.0)
+                    .await?;
+                let key_of: fn(&$entity::Model) -> $key = $key_of;
+                let mut groups: HashMap<$key, Self::Value> = keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+                for row in rows {
+                    groups.entry(key_of(&row)).or_default().push(row);
+                }
+                Ok(groups)
+            }
+        }
+    };
+}
+
+by_key_loader!(RegionLoader, region, String, region::Column::Code, |r| r.code.clone());
+by_key_loader!(DepartmentLoader, department, i32, department::Column::Id, |d| d.id);
+by_key_loader!(CategoryLoader, category, i32, category::Column::Id, |c| c.id);
+by_key_loader!(CitizenLoader, citizen, i64, citizen::Column::Id, |c| c.id);
+
+grouped_loader!(ChildRegionsLoader, region, String, region::Column::ParentCode, region::Column::Code,
+    |r| r.parent_code.clone().unwrap_or_default());
+grouped_loader!(RegionDepartmentsLoader, department, String, department::Column::RegionCode, department::Column::Id,
+    |d| d.region_code.clone());
+grouped_loader!(ChildDepartmentsLoader, department, i32, department::Column::ParentId, department::Column::Id,
+    |d| d.parent_id.unwrap_or_default());
+grouped_loader!(ChildCategoriesLoader, category, i32, category::Column::ParentId, category::Column::Id,
+    |c| c.parent_id.unwrap_or_default());
+grouped_loader!(EventsLoader, case_event, i64, case_event::Column::CaseId, case_event::Column::Id,
+    |e| e.case_id);
+grouped_loader!(RatingsLoader, rating, i64, rating::Column::CaseId, rating::Column::Id,
+    |r| r.case_id);
+
+/// The loaders of one request.
+pub struct Loaders {
+    pub regions: DataLoader<RegionLoader>,
+    pub departments: DataLoader<DepartmentLoader>,
+    pub categories: DataLoader<CategoryLoader>,
+    pub citizens: DataLoader<CitizenLoader>,
+    pub child_regions: DataLoader<ChildRegionsLoader>,
+    pub region_departments: DataLoader<RegionDepartmentsLoader>,
+    pub child_departments: DataLoader<ChildDepartmentsLoader>,
+    pub child_categories: DataLoader<ChildCategoriesLoader>,
+    pub events: DataLoader<EventsLoader>,
+    pub ratings: DataLoader<RatingsLoader>,
+}
+
+impl Loaders {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        fn make<L: Send + Sync + 'static>(loader: L) -> DataLoader<L> {
+            DataLoader::new(loader, tokio::spawn)
+        }
+        Self {
+            regions: make(RegionLoader(db.clone())),
+            departments: make(DepartmentLoader(db.clone())),
+            categories: make(CategoryLoader(db.clone())),
+            citizens: make(CitizenLoader(db.clone())),
+            child_regions: make(ChildRegionsLoader(db.clone())),
+            region_departments: make(RegionDepartmentsLoader(db.clone())),
+            child_departments: make(ChildDepartmentsLoader(db.clone())),
+            child_categories: make(ChildCategoriesLoader(db.clone())),
+            events: make(EventsLoader(db.clone())),
+            ratings: make(RatingsLoader(db.clone())),
+        }
+    }
+}
+
+impl From<LoadError> for crate::error::ApiError {
+    fn from(err: LoadError) -> Self {
+        Self::Internal(err.to_string())
+    }
+}

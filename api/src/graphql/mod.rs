@@ -1,0 +1,42 @@
+//! The one GraphQL schema all three audiences share: one module per domain, merged.
+
+mod case;
+mod cases;
+mod category;
+pub mod context;
+pub mod cursor;
+mod department;
+mod ids;
+pub mod loaders;
+mod region;
+
+use crate::config::Limits;
+use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+use sea_orm::DatabaseConnection;
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    region::RegionQuery,
+    department::DepartmentQuery,
+    category::CategoryQuery,
+    cases::CaseQuery,
+);
+
+pub type MinyiSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Builds the schema with the request limits on. The database connection is schema
+/// data; the caller and the DataLoaders are added per request.
+pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> MinyiSchema {
+    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+        .data(db)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .finish()
+}
+
+/// The SDL of the schema (`minyi schema`, `/schema.graphql`).
+pub fn sdl() -> String {
+    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}

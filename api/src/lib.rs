@@ -1,0 +1,19 @@
+//! minyi: the data backend of China's online mass-work platforms.
+//! See docs/ARCHITECTURE.md for the crates and the path of a request.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphiql;
+pub mod graphql;
+pub mod keys;
+pub mod routes;
+pub mod seed;
+pub mod telemetry;
+
+pub use app::Application;
+pub use config::Config;

@@ -1,0 +1,21 @@
+//! Schema migrations of minyi and the loaders of the reference data that ships inside
+//! the project (regions, holidays, categories, default deadline policies).
+
+pub use sea_orm_migration::prelude::*;
+pub use sea_orm_migration::MigratorTrait;
+
+mod m20261126_000001_create_tables;
+mod m20261126_000002_load_reference_data;
+pub mod reference;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_create_tables::Migration),
+            Box::new(m20261126_000002_load_reference_data::Migration),
+        ]
+    }
+}
