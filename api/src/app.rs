@@ -36,6 +36,7 @@ impl Application {
         let counters = Counters::new();
         let db = crate::db::connect(&config.database_url, Some(counters.clone())).await?;
         crate::db::migrate(&db).await?;
+        crate::workflow::supervision::spawn(db.clone());
         let schema = crate::graphql::build_schema(db.clone(), &config.limits);
         let acceptor = TcpListener::bind(config.bind.clone())
             .into_acceptor()

@@ -43,6 +43,9 @@ impl Principal {
         let key = api_key::Entity::find()
             .filter(api_key::Column::KeyHash.eq(hash_secret(secret)))
             .filter(api_key::Column::RevokedAt.is_null())
+            // Rows of the public role are per-case rating tokens (workflow::rating),
+            // never bearer keys.
+            .filter(api_key::Column::Role.ne(Role::Public))
             .one(db)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
@@ -112,6 +115,17 @@ pub fn region_subtree(region: &region::Model) -> Condition {
         RegionLevel::Township | RegionLevel::Village => case::Column::RegionCode,
     };
     Condition::all().add(column.eq(region.code.clone()))
+}
+
+/// Is `r` the region `ancestor` or below it? The same rule as [`region_subtree`], on
+/// the ancestor codes stored on the region row.
+pub fn region_contains(ancestor: &region::Model, r: &region::Model) -> bool {
+    match ancestor.level {
+        RegionLevel::Province => r.province_code == ancestor.code,
+        RegionLevel::City => r.city_code.as_deref() == Some(ancestor.code.as_str()),
+        RegionLevel::County => r.county_code.as_deref() == Some(ancestor.code.as_str()),
+        RegionLevel::Township | RegionLevel::Village => r.code == ancestor.code,
+    }
 }
 
 /// Cases handled by the department or one of its sub-units.

@@ -7,7 +7,11 @@ use entities::Role;
 use migration::{Migrator, MigratorTrait};
 
 #[derive(Parser, Debug)]
-#[command(name = "minyi", version, about = "民意 — the data backend of online mass-work platforms")]
+#[command(
+    name = "minyi",
+    version,
+    about = "民意 — the data backend of online mass-work platforms"
+)]
 pub struct Cli {
     /// Database URL: sqlite://FILE?mode=rwc or postgres://…
     #[arg(long, global = true, env = "MINYI_DATABASE_URL", default_value = Config::DEFAULT_DATABASE_URL)]
@@ -16,7 +20,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "MINYI_LOG")]
     pub log: Option<String>,
     /// Log format.
-    #[arg(long, global = true, env = "MINYI_LOG_FORMAT", default_value = "pretty")]
+    #[arg(
+        long,
+        global = true,
+        env = "MINYI_LOG_FORMAT",
+        default_value = "pretty"
+    )]
     pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
@@ -84,7 +93,11 @@ fn parse_role(value: &str) -> Result<Role, String> {
 /// Parses the process arguments and runs the command.
 pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
-    let format = if cli.log_format == LogFormat::Json { "json" } else { "pretty" };
+    let format = if cli.log_format == LogFormat::Json {
+        "json"
+    } else {
+        "pretty"
+    };
     crate::telemetry::init_logging(cli.log.as_deref(), format);
     match cli.command {
         Command::Serve { bind } => {
@@ -111,16 +124,35 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
             crate::db::migrate(&db).await?;
             crate::seed::run(&db, &args).await?;
         }
-        Command::Key { action: KeyAction::Create { role, region, department, panel, label } } => {
+        Command::Key {
+            action:
+                KeyAction::Create {
+                    role,
+                    region,
+                    department,
+                    panel,
+                    label,
+                },
+        } => {
             let db = crate::db::connect(&cli.database_url, None).await?;
             crate::db::migrate(&db).await?;
             let key = create_key(
                 &db,
-                KeyGrant { role, region_code: region, department_id: department, panel_id: panel, label },
+                KeyGrant {
+                    role,
+                    region_code: region,
+                    department_id: department,
+                    panel_id: panel,
+                    label,
+                },
             )
             .await
             .map_err(|e| e.message())?;
-            eprintln!("created {} key #{}; store the secret now, it is not shown again:", key.role.as_str(), key.id);
+            eprintln!(
+                "created {} key #{}; store the secret now, it is not shown again:",
+                key.role.as_str(),
+                key.id
+            );
             println!("{}", key.secret);
         }
     }

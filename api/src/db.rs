@@ -8,7 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Connects with pool settings suited to the backend and counts every statement.
-pub async fn connect(url: &str, counters: Option<Arc<Counters>>) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect(
+    url: &str,
+    counters: Option<Arc<Counters>>,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
     options
         .sqlx_logging(false)

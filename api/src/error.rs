@@ -12,7 +12,10 @@ pub enum ApiError {
     Forbidden(String),
     NotFound(String),
     BadUserInput(String),
-    InvalidTransition { action: String, status: CaseStatus },
+    InvalidTransition {
+        action: String,
+        status: CaseStatus,
+    },
     Conflict(String),
     /// The cause is logged, never shown.
     Internal(String),
@@ -61,6 +64,16 @@ impl ApiError {
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
         Self::Internal(err.to_string())
+    }
+}
+
+impl From<dashboard_queries::Error> for ApiError {
+    fn from(err: dashboard_queries::Error) -> Self {
+        if err.is_bad_input() {
+            Self::BadUserInput(err.to_string())
+        } else {
+            Self::Internal(err.to_string())
+        }
     }
 }
 

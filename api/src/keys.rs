@@ -49,7 +49,11 @@ pub async fn validate_grant(db: &DatabaseConnection, grant: &KeyGrant) -> ApiRes
         _ => {}
     }
     if let Some(code) = &grant.region_code {
-        if region::Entity::find_by_id(code.clone()).one(db).await?.is_none() {
+        if region::Entity::find_by_id(code.clone())
+            .one(db)
+            .await?
+            .is_none()
+        {
             return Err(ApiError::bad_input(format!("unknown region code {code}")));
         }
     }
@@ -64,10 +68,7 @@ pub async fn validate_grant(db: &DatabaseConnection, grant: &KeyGrant) -> ApiRes
 /// Creates a key for the grant and returns its secret (once).
 pub async fn create_key(db: &DatabaseConnection, grant: KeyGrant) -> ApiResult<CreatedKey> {
     validate_grant(db, &grant).await?;
-    let secret = format!(
-        "minyi_{}",
-        Alphanumeric.sample_string(&mut rand::rng(), 40)
-    );
+    let secret = format!("minyi_{}", Alphanumeric.sample_string(&mut rand::rng(), 40));
     let model = api_key::ActiveModel {
         key_hash: Set(hash_secret(&secret)),
         prefix: Set(secret.chars().take(12).collect()),

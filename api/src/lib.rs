@@ -11,9 +11,11 @@ pub mod error;
 pub mod graphiql;
 pub mod graphql;
 pub mod keys;
+pub mod open_data;
 pub mod routes;
 pub mod seed;
 pub mod telemetry;
+pub mod workflow;
 
 pub use app::Application;
 pub use config::Config;

@@ -38,9 +38,7 @@ pub fn graphql_error(status: StatusCode, code: &str, message: &str) -> Response 
     Response::builder()
         .status(status)
         .content_type("application/json")
-        .body(
-            json!({"errors": [{"message": message, "extensions": {"code": code}}]}).to_string(),
-        )
+        .body(json!({"errors": [{"message": message, "extensions": {"code": code}}]}).to_string())
 }
 
 async fn principal_of(req: &Request, db: &DatabaseConnection) -> Result<Principal, Response> {
@@ -53,11 +51,12 @@ async fn principal_of(req: &Request, db: &DatabaseConnection) -> Result<Principa
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|s| !s.is_empty());
-    let unauthenticated = |message: &str| {
-        graphql_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message)
-    };
+    let unauthenticated =
+        |message: &str| graphql_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
     let Some(secret) = secret else {
-        return Err(unauthenticated("the Authorization header must be `Bearer <api key>`"));
+        return Err(unauthenticated(
+            "the Authorization header must be `Bearer <api key>`",
+        ));
     };
     match Principal::from_secret(db, secret).await {
         Ok(principal) => Ok(principal),
@@ -66,7 +65,11 @@ async fn principal_of(req: &Request, db: &DatabaseConnection) -> Result<Principa
         }
         Err(err) => {
             tracing::error!(error = ?err, "resolving an API key failed");
-            Err(graphql_error(StatusCode::SERVICE_UNAVAILABLE, "INTERNAL", "internal error"))
+            Err(graphql_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "INTERNAL",
+                "internal error",
+            ))
         }
     }
 }
@@ -96,20 +99,20 @@ fn classify(errors: &mut [ServerError]) {
     }
 }
 
-async fn execute(
-    state: &AppState,
-    req: &Request,
-    request: async_graphql::Request,
-) -> Response {
+async fn execute(state: &AppState, req: &Request, request: async_graphql::Request) -> Response {
     let principal = match principal_of(req, &state.db).await {
         Ok(p) => p,
         Err(response) => return response,
     };
     let operation = request.operation_name.clone().unwrap_or_default();
-    let span = tracing::info_span!("graphql", role = principal.role.as_str(), operation = %operation);
+    let span =
+        tracing::info_span!("graphql", role = principal.role.as_str(), operation = %operation);
     let _enter = span.enter();
     let request = request.data(Loaders::new(&state.db)).data(principal);
-    state.counters.graphql_requests.fetch_add(1, Ordering::Relaxed);
+    state
+        .counters
+        .graphql_requests
+        .fetch_add(1, Ordering::Relaxed);
     let timeout = state.config.limits.query_timeout;
     let mut response = match tokio::time::timeout(timeout, state.schema.execute(request)).await {
         Ok(response) => response,
@@ -117,19 +120,31 @@ async fn execute(
             return graphql_error(
                 StatusCode::OK,
                 "QUERY_TOO_COMPLEX",
-                &format!("the query ran longer than the {} s limit", timeout.as_secs()),
+                &format!(
+                    "the query ran longer than the {} s limit",
+                    timeout.as_secs()
+                ),
             )
         }
     };
     if !response.errors.is_empty() {
-        state.counters.graphql_errors.fetch_add(1, Ordering::Relaxed);
+        state
+            .counters
+            .graphql_errors
+            .fetch_add(1, Ordering::Relaxed);
         classify(&mut response.errors);
     }
     match serde_json::to_string(&response) {
-        Ok(body) => Response::builder().content_type("application/json").body(body),
+        Ok(body) => Response::builder()
+            .content_type("application/json")
+            .body(body),
         Err(err) => {
             tracing::error!(error = %err, "serialising a response failed");
-            graphql_error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
+            graphql_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+            )
         }
     }
 }
@@ -151,7 +166,9 @@ async fn graphql_post(req: &Request, body: Body, state: Data<&AppState>) -> Resp
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("application/graphql-response+json"));
+        .is_some_and(|v| {
+            v.starts_with("application/json") || v.starts_with("application/graphql-response+json")
+        });
     if !json_body {
         return graphql_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -199,7 +216,9 @@ fn selects_non_query(request: &async_graphql::Request) -> bool {
     match &doc.operations {
         DocumentOperations::Single(op) => !is_query(op.node.ty),
         DocumentOperations::Multiple(ops) => match &request.operation_name {
-            Some(name) => ops.get(name.as_str()).is_some_and(|op| !is_query(op.node.ty)),
+            Some(name) => ops
+                .get(name.as_str())
+                .is_some_and(|op| !is_query(op.node.ty)),
             None => ops.values().any(|op| !is_query(op.node.ty)),
         },
     }

@@ -1,7 +1,7 @@
 //! 留言/诉求: one citizen message and the current state of its handling. The history
 //! lives in `case_events`; the timestamps here are the latest values, kept for fast reads.
 
-use crate::{CaseKind, CaseStatus, Channel};
+use crate::{CaseKind, CaseStatus, Channel, RatingLevel};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -29,11 +29,16 @@ pub struct Model {
     pub respond_due_at: Option<DateTimeUtc>,
     pub responded_at: Option<DateTimeUtc>,
     pub reply_due_at: Option<DateTimeUtc>,
+    /// The deadline of the first handling round (set at acceptance, moved by extensions
+    /// before any reopen): the one the reply and on-time rates are measured against.
+    pub first_reply_due_at: Option<DateTimeUtc>,
     pub first_replied_at: Option<DateTimeUtc>,
     pub replied_at: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,
     pub archived_at: Option<DateTimeUtc>,
     pub reply: Option<String>,
+    /// The latest rating's level, kept here so current-state dashboards need no join.
+    pub rating_level: Option<RatingLevel>,
     pub duplicate_of: Option<i64>,
     pub repeat_of: Option<i64>,
     pub published: bool,

@@ -10,8 +10,11 @@ use chrono::{DateTime, Utc};
 use entities::{case, case_event, rating, CaseAction, CaseKind, CaseStatus, Channel, RatingLevel};
 
 /// Statuses in which a case still waits for its reply.
-pub const AWAITING_REPLY: [CaseStatus; 3] =
-    [CaseStatus::Accepted, CaseStatus::Assigned, CaseStatus::InProgress];
+pub const AWAITING_REPLY: [CaseStatus; 3] = [
+    CaseStatus::Accepted,
+    CaseStatus::Assigned,
+    CaseStatus::InProgress,
+];
 
 /// Overdue = still awaiting its reply after the reply deadline.
 pub fn is_overdue(case: &case::Model, now: DateTime<Utc>) -> bool {
@@ -58,7 +61,12 @@ impl CaseNode {
         let Some(id) = self.0.department_id else {
             return Ok(None);
         };
-        Ok(ctx.loaders()?.departments.load_one(id).await?.map(Department))
+        Ok(ctx
+            .loaders()?
+            .departments
+            .load_one(id)
+            .await?
+            .map(Department))
     }
     async fn status(&self) -> CaseStatus {
         self.0.status
@@ -107,6 +115,15 @@ impl CaseNode {
     async fn reopen_count(&self) -> i32 {
         self.0.reopen_count
     }
+    /// Optimistic-lock version: pass it back as `expectedVersion` to refuse a write
+    /// that would overwrite someone else's change.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The latest rating's level, if rated.
+    async fn rating_level(&self) -> Option<entities::RatingLevel> {
+        self.0.rating_level
+    }
     /// The canonical case this one was merged into as a duplicate.
     async fn duplicate_of(&self) -> Option<ID> {
         self.0.duplicate_of.map(|id| ID(id.to_string()))
@@ -124,7 +141,11 @@ impl CaseNode {
     /// The citizen's latest rating.
     async fn rating(&self, ctx: &Context<'_>) -> ApiResult<Option<Rating>> {
         let rows = ctx.loaders()?.ratings.load_one(self.0.id).await?;
-        Ok(rows.unwrap_or_default().into_iter().last().map(Rating::from))
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .last()
+            .map(Rating::from))
     }
     /// The submitting citizen's personal data: leaders, handlers and admins only.
     async fn citizen(&self, ctx: &Context<'_>) -> ApiResult<Option<Citizen>> {
@@ -136,13 +157,18 @@ impl CaseNode {
         let Some(id) = self.0.citizen_id else {
             return Ok(None);
         };
-        Ok(ctx.loaders()?.citizens.load_one(id).await?.map(|c| Citizen {
-            name: c.name,
-            phone: c.phone,
-            id_number: c.id_number,
-            email: c.email,
-            address: c.address,
-        }))
+        Ok(ctx
+            .loaders()?
+            .citizens
+            .load_one(id)
+            .await?
+            .map(|c| Citizen {
+                name: c.name,
+                phone: c.phone,
+                id_number: c.id_number,
+                email: c.email,
+                address: c.address,
+            }))
     }
 }
 
@@ -167,7 +193,12 @@ impl CaseEvent {
         let Some(id) = self.department_id else {
             return Ok(None);
         };
-        Ok(ctx.loaders()?.departments.load_one(id).await?.map(Department))
+        Ok(ctx
+            .loaders()?
+            .departments
+            .load_one(id)
+            .await?
+            .map(Department))
     }
 }
 

@@ -7,7 +7,7 @@ use super::cursor::CaseCursor;
 use super::ids::{known_region, parse_id};
 use crate::auth::{department_subtree, region_subtree};
 use crate::error::{ApiError, ApiResult};
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use async_graphql::{Context, Enum, InputObject, Lookahead, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entities::{case, category, department, CaseKind, CaseStatus, Channel};
 use sea_orm::sea_query::Query;
@@ -114,7 +114,12 @@ impl CaseFilter {
                 .add(case::Column::ReplyDueAt.lt(crate::clock::now()));
             cond = cond.add(if overdue { late } else { late.not() });
         }
-        if let Some(search) = self.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(search) = self
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             if search.chars().count() > 100 {
                 return Err(ApiError::bad_input("`search` is limited to 100 characters"));
             }
@@ -161,18 +166,44 @@ impl CaseConnection {
     async fn page_info(&self) -> &PageInfo {
         &self.page_info
     }
-    async fn edges(&self) -> Vec<CaseEdge> {
-        self.rows
+    async fn edges(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseEdge>> {
+        prefetch(ctx, &self.rows, ctx.look_ahead().field("node")).await?;
+        Ok(self
+            .rows
             .iter()
             .map(|row| CaseEdge {
                 cursor: cursor_of(row).encode(),
                 node: CaseNode(row.clone()),
             })
-            .collect()
+            .collect())
     }
-    async fn nodes(&self) -> Vec<CaseNode> {
-        self.rows.iter().cloned().map(CaseNode).collect()
+    async fn nodes(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
+        prefetch(ctx, &self.rows, ctx.look_ahead()).await?;
+        Ok(self.rows.iter().cloned().map(CaseNode).collect())
     }
+}
+
+/// Loads, in one batch per relation, every relation the client selected on a page of
+/// cases. Relying on the DataLoader's delay alone splits batches when a long page takes
+/// longer to walk than the delay; prefetching makes one query per relation certain.
+async fn prefetch(ctx: &Context<'_>, rows: &[case::Model], node: Lookahead<'_>) -> ApiResult<()> {
+    let loaders = ctx.loaders()?;
+    if node.field("region").exists() {
+        loaders.regions.load_many(rows.iter().map(|r| r.region_code.clone())).await?;
+    }
+    if node.field("department").exists() {
+        loaders.departments.load_many(rows.iter().filter_map(|r| r.department_id)).await?;
+    }
+    if node.field("category").exists() {
+        loaders.categories.load_many(rows.iter().filter_map(|r| r.category_id)).await?;
+    }
+    if node.field("rating").exists() {
+        loaders.ratings.load_many(rows.iter().map(|r| r.id)).await?;
+    }
+    if node.field("events").exists() {
+        loaders.events.load_many(rows.iter().map(|r| r.id)).await?;
+    }
+    Ok(())
 }
 
 fn cursor_of(row: &case::Model) -> CaseCursor {
@@ -186,20 +217,16 @@ fn cursor_of(row: &case::Model) -> CaseCursor {
 fn beyond(cursor: CaseCursor, order: Order) -> Condition {
     let (t, id) = (cursor.submitted_at, cursor.id);
     match order {
-        Order::Asc => Condition::any()
-            .add(case::Column::SubmittedAt.gt(t))
-            .add(
-                Condition::all()
-                    .add(case::Column::SubmittedAt.eq(t))
-                    .add(case::Column::Id.gt(id)),
-            ),
-        _ => Condition::any()
-            .add(case::Column::SubmittedAt.lt(t))
-            .add(
-                Condition::all()
-                    .add(case::Column::SubmittedAt.eq(t))
-                    .add(case::Column::Id.lt(id)),
-            ),
+        Order::Asc => Condition::any().add(case::Column::SubmittedAt.gt(t)).add(
+            Condition::all()
+                .add(case::Column::SubmittedAt.eq(t))
+                .add(case::Column::Id.gt(id)),
+        ),
+        _ => Condition::any().add(case::Column::SubmittedAt.lt(t)).add(
+            Condition::all()
+                .add(case::Column::SubmittedAt.eq(t))
+                .add(case::Column::Id.lt(id)),
+        ),
     }
 }
 
@@ -232,7 +259,9 @@ impl CaseQuery {
         let first_n = page_size(first, "first")?;
         let last_n = page_size(last, "last")?;
         if first_n.is_some() && last_n.is_some() {
-            return Err(ApiError::bad_input("pass either `first` or `last`, not both"));
+            return Err(ApiError::bad_input(
+                "pass either `first` or `last`, not both",
+            ));
         }
         let after = after.as_deref().map(CaseCursor::decode).transpose()?;
         let before = before.as_deref().map(CaseCursor::decode).transpose()?;
@@ -247,7 +276,11 @@ impl CaseQuery {
         // Walking backwards (`last`) reads in the reverse order, then flips the page.
         let backwards = last_n.is_some();
         let limit = last_n.or(first_n).unwrap_or(20);
-        let walk = if backwards { reverse(order.clone()) } else { order.clone() };
+        let walk = if backwards {
+            reverse(order.clone())
+        } else {
+            order.clone()
+        };
         let mut page = Condition::all();
         if let Some(cursor) = after {
             page = page.add(beyond(cursor, order.clone()));
@@ -269,7 +302,11 @@ impl CaseQuery {
             rows.reverse();
         }
         let page_info = PageInfo {
-            has_next_page: if backwards { before.is_some() } else { has_more },
+            has_next_page: if backwards {
+                before.is_some()
+            } else {
+                has_more
+            },
             has_previous_page: if backwards { has_more } else { after.is_some() },
             start_cursor: rows.first().map(|r| cursor_of(r).encode()),
             end_cursor: rows.last().map(|r| cursor_of(r).encode()),

@@ -28,6 +28,7 @@ impl ContextExt for Context<'_> {
     }
 
     fn loaders(&self) -> ApiResult<&Loaders> {
-        self.data_opt::<Loaders>().ok_or_else(|| missing("the loaders"))
+        self.data_opt::<Loaders>()
+            .ok_or_else(|| missing("the loaders"))
     }
 }

@@ -44,7 +44,10 @@ mod tests {
             submitted_at: DateTime::from_timestamp(1_700_000_000, 0).expect("valid"),
             id: 42,
         };
-        assert_eq!(CaseCursor::decode(&cursor.encode()).expect("decodes"), cursor);
+        assert_eq!(
+            CaseCursor::decode(&cursor.encode()).expect("decodes"),
+            cursor
+        );
     }
 
     #[test]

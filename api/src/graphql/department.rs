@@ -24,17 +24,31 @@ impl Department {
         self.0.kind
     }
     async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        Ok(ctx.loaders()?.regions.load_one(self.0.region_code.clone()).await?.map(Region))
+        Ok(ctx
+            .loaders()?
+            .regions
+            .load_one(self.0.region_code.clone())
+            .await?
+            .map(Region))
     }
     async fn parent(&self, ctx: &Context<'_>) -> ApiResult<Option<Department>> {
         let Some(id) = self.0.parent_id else {
             return Ok(None);
         };
-        Ok(ctx.loaders()?.departments.load_one(id).await?.map(Department))
+        Ok(ctx
+            .loaders()?
+            .departments
+            .load_one(id)
+            .await?
+            .map(Department))
     }
     async fn children(&self, ctx: &Context<'_>) -> ApiResult<Vec<Department>> {
         let rows = ctx.loaders()?.child_departments.load_one(self.0.id).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Department).collect())
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Department)
+            .collect())
     }
 }
 

@@ -12,7 +12,8 @@ pub fn parse_id<T: std::str::FromStr>(id: &ID, what: &str) -> ApiResult<T> {
 
 /// Looks a region up by code; an unknown code is the caller's mistake.
 pub async fn known_region(db: &DatabaseConnection, code: &str) -> ApiResult<region::Model> {
-    let well_formed = (code.len() == 6 || code.len() == 9) && code.bytes().all(|b| b.is_ascii_digit());
+    let well_formed =
+        (code.len() == 6 || code.len() == 9) && code.bytes().all(|b| b.is_ascii_digit());
     if !well_formed {
         return Err(ApiError::bad_input(format!(
             "region code {code:?} is not a 6- or 9-digit division code"

@@ -1,7 +1,7 @@
 //! DataLoaders: every relation a list can ask for is fetched in one batched query per
 //! page, never one query per row. Built per request, so nothing is cached across callers.
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entities::{case_event, category, citizen, department, rating, region};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
@@ -47,7 +47,8 @@ macro_rules! grouped_loader {
                     .all(&self.0)
                     .await?;
                 let key_of: fn(&$entity::Model) -> $key = $key_of;
-                let mut groups: HashMap<$key, Self::Value> = keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+                let mut groups: HashMap<$key, Self::Value> =
+                    keys.iter().map(|k| (k.clone(), Vec::new())).collect();
                 for row in rows {
                     groups.entry(key_of(&row)).or_default().push(row);
                 }
@@ -57,42 +58,89 @@ macro_rules! grouped_loader {
     };
 }
 
-by_key_loader!(RegionLoader, region, String, region::Column::Code, |r| r.code.clone());
-by_key_loader!(DepartmentLoader, department, i32, department::Column::Id, |d| d.id);
-by_key_loader!(CategoryLoader, category, i32, category::Column::Id, |c| c.id);
+by_key_loader!(RegionLoader, region, String, region::Column::Code, |r| r
+    .code
+    .clone());
+by_key_loader!(
+    DepartmentLoader,
+    department,
+    i32,
+    department::Column::Id,
+    |d| d.id
+);
+by_key_loader!(CategoryLoader, category, i32, category::Column::Id, |c| c
+    .id);
 by_key_loader!(CitizenLoader, citizen, i64, citizen::Column::Id, |c| c.id);
 
-grouped_loader!(ChildRegionsLoader, region, String, region::Column::ParentCode, region::Column::Code,
-    |r| r.parent_code.clone().unwrap_or_default());
-grouped_loader!(RegionDepartmentsLoader, department, String, department::Column::RegionCode, department::Column::Id,
-    |d| d.region_code.clone());
-grouped_loader!(ChildDepartmentsLoader, department, i32, department::Column::ParentId, department::Column::Id,
-    |d| d.parent_id.unwrap_or_default());
-grouped_loader!(ChildCategoriesLoader, category, i32, category::Column::ParentId, category::Column::Id,
-    |c| c.parent_id.unwrap_or_default());
-grouped_loader!(EventsLoader, case_event, i64, case_event::Column::CaseId, case_event::Column::Id,
-    |e| e.case_id);
-grouped_loader!(RatingsLoader, rating, i64, rating::Column::CaseId, rating::Column::Id,
-    |r| r.case_id);
+grouped_loader!(
+    ChildRegionsLoader,
+    region,
+    String,
+    region::Column::ParentCode,
+    region::Column::Code,
+    |r| r.parent_code.clone().unwrap_or_default()
+);
+grouped_loader!(
+    RegionDepartmentsLoader,
+    department,
+    String,
+    department::Column::RegionCode,
+    department::Column::Id,
+    |d| d.region_code.clone()
+);
+grouped_loader!(
+    ChildDepartmentsLoader,
+    department,
+    i32,
+    department::Column::ParentId,
+    department::Column::Id,
+    |d| d.parent_id.unwrap_or_default()
+);
+grouped_loader!(
+    ChildCategoriesLoader,
+    category,
+    i32,
+    category::Column::ParentId,
+    category::Column::Id,
+    |c| c.parent_id.unwrap_or_default()
+);
+grouped_loader!(
+    EventsLoader,
+    case_event,
+    i64,
+    case_event::Column::CaseId,
+    case_event::Column::Id,
+    |e| e.case_id
+);
+grouped_loader!(
+    RatingsLoader,
+    rating,
+    i64,
+    rating::Column::CaseId,
+    rating::Column::Id,
+    |r| r.case_id
+);
 
 /// The loaders of one request.
 pub struct Loaders {
-    pub regions: DataLoader<RegionLoader>,
-    pub departments: DataLoader<DepartmentLoader>,
-    pub categories: DataLoader<CategoryLoader>,
-    pub citizens: DataLoader<CitizenLoader>,
-    pub child_regions: DataLoader<ChildRegionsLoader>,
-    pub region_departments: DataLoader<RegionDepartmentsLoader>,
-    pub child_departments: DataLoader<ChildDepartmentsLoader>,
-    pub child_categories: DataLoader<ChildCategoriesLoader>,
-    pub events: DataLoader<EventsLoader>,
-    pub ratings: DataLoader<RatingsLoader>,
+    pub regions: DataLoader<RegionLoader, HashMapCache>,
+    pub departments: DataLoader<DepartmentLoader, HashMapCache>,
+    pub categories: DataLoader<CategoryLoader, HashMapCache>,
+    pub citizens: DataLoader<CitizenLoader, HashMapCache>,
+    pub child_regions: DataLoader<ChildRegionsLoader, HashMapCache>,
+    pub region_departments: DataLoader<RegionDepartmentsLoader, HashMapCache>,
+    pub child_departments: DataLoader<ChildDepartmentsLoader, HashMapCache>,
+    pub child_categories: DataLoader<ChildCategoriesLoader, HashMapCache>,
+    pub events: DataLoader<EventsLoader, HashMapCache>,
+    pub ratings: DataLoader<RatingsLoader, HashMapCache>,
 }
 
 impl Loaders {
     pub fn new(db: &DatabaseConnection) -> Self {
-        fn make<L: Send + Sync + 'static>(loader: L) -> DataLoader<L> {
-            DataLoader::new(loader, tokio::spawn)
+        // Cached per request: a list resolver prefetches a page's relations in one
+        // batch, and the per-row resolvers then read from the cache.
+        fn make<L: Send + Sync + 'static>(loader: L) -> DataLoader<L, HashMapCache> {
+            DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
         }
         Self {
             regions: make(RegionLoader(db.clone())),

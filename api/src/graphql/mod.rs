@@ -1,5 +1,6 @@
 //! The one GraphQL schema all three audiences share: one module per domain, merged.
 
+mod admin;
 mod case;
 mod cases;
 mod category;
@@ -9,9 +10,11 @@ mod department;
 mod ids;
 pub mod loaders;
 mod region;
+mod stats;
+mod workflow;
 
 use crate::config::Limits;
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
 
 #[derive(MergedObject, Default)]
@@ -20,23 +23,36 @@ pub struct QueryRoot(
     department::DepartmentQuery,
     category::CategoryQuery,
     cases::CaseQuery,
+    stats::StatsQuery,
 );
 
-pub type MinyiSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(workflow::WorkflowMutation, admin::AdminMutation);
+
+pub type MinyiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema with the request limits on. The database connection is schema
 /// data; the caller and the DataLoaders are added per request.
 pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> MinyiSchema {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .data(db)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(db)
+    .data(crate::workflow::CalendarCache::default())
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .finish()
 }
 
 /// The SDL of the schema (`minyi schema`, `/schema.graphql`).
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }

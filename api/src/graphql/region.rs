@@ -26,16 +26,33 @@ impl Region {
         let Some(code) = &self.0.parent_code else {
             return Ok(None);
         };
-        Ok(ctx.loaders()?.regions.load_one(code.clone()).await?.map(Region))
+        Ok(ctx
+            .loaders()?
+            .regions
+            .load_one(code.clone())
+            .await?
+            .map(Region))
     }
     async fn children(&self, ctx: &Context<'_>) -> ApiResult<Vec<Region>> {
-        let rows = ctx.loaders()?.child_regions.load_one(self.0.code.clone()).await?;
+        let rows = ctx
+            .loaders()?
+            .child_regions
+            .load_one(self.0.code.clone())
+            .await?;
         Ok(rows.unwrap_or_default().into_iter().map(Region).collect())
     }
     /// Departments located directly in this region.
     async fn departments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Department>> {
-        let rows = ctx.loaders()?.region_departments.load_one(self.0.code.clone()).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Department).collect())
+        let rows = ctx
+            .loaders()?
+            .region_departments
+            .load_one(self.0.code.clone())
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Department)
+            .collect())
     }
 }
 

@@ -1,0 +1,1461 @@
+//! Redaction of personal data (个人信息) from free text before a case is published.
+//!
+//! [`redact`] finds mobile and landline numbers, resident ID numbers, e-mail
+//! addresses, bank card numbers, vehicle plates and the submitting citizen's own
+//! name, and replaces each with a typed mask such as `[手机号]`. It is pure logic:
+//! no I/O, no allocation beyond the output, regexes compiled once.
+//!
+//! The rules, their limits and the measured leak / false-positive figures on the
+//! corpus in `api/testdata/redaction/` are documented in `docs/OPEN_DATA.md`
+//! ("Redaction of free text"). In short, every numeric rule:
+//!
+//! 1. matches a candidate with a regex (ASCII or full-width digits, common separators);
+//! 2. requires a clean boundary: no digit or ASCII letter glued to either side (so
+//!    the number is not a slice of a longer code such as `MY20240305000123`), no
+//!    decimal point, no unit such as `元` or `路` right after;
+//! 3. is skipped when a non-personal label stands right before it (`订单号`, `发票号码`,
+//!    `运单号`, `编号`, …);
+//! 4. is validated (ID checksum and birth date, Luhn plus issuer prefix or card
+//!    context, landline area-code / local-number lengths);
+//! 5. a strong personal label right before it (`身份证号`, `卡号`, `账号`) overrides
+//!    the validation, because a mistyped ID or card number is still personal.
+//!
+//! Overlapping findings are resolved longest-first (an e-mail `13812345678@qq.com`
+//! wins over the mobile number inside it).
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// The kinds of personal data found in text, each with its typed mask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PiiKind {
+    /// Mainland mobile number, `[手机号]`.
+    Mobile,
+    /// Fixed-line number with an area code (or labelled `电话`/`座机`), `[固定电话]`.
+    Landline,
+    /// Resident ID number, 18-digit (GB 11643) or 15-digit old form, `[身份证号]`.
+    IdNumber,
+    /// E-mail address, `[邮箱]`.
+    Email,
+    /// Bank card / account number, `[银行卡号]`.
+    BankCard,
+    /// Vehicle licence plate, `[车牌号]`.
+    Plate,
+    /// The submitting citizen's own name, `[姓名]`.
+    Name,
+}
+
+impl PiiKind {
+    /// Every kind, in mask order.
+    pub const ALL: [PiiKind; 7] = [
+        PiiKind::Mobile,
+        PiiKind::Landline,
+        PiiKind::IdNumber,
+        PiiKind::Email,
+        PiiKind::BankCard,
+        PiiKind::Plate,
+        PiiKind::Name,
+    ];
+
+    /// The typed mask that replaces a finding of this kind.
+    pub fn mask(self) -> &'static str {
+        match self {
+            PiiKind::Mobile => "[手机号]",
+            PiiKind::Landline => "[固定电话]",
+            PiiKind::IdNumber => "[身份证号]",
+            PiiKind::Email => "[邮箱]",
+            PiiKind::BankCard => "[银行卡号]",
+            PiiKind::Plate => "[车牌号]",
+            PiiKind::Name => "[姓名]",
+        }
+    }
+
+    /// A stable snake_case code (used by the test corpus and in reports).
+    pub fn code(self) -> &'static str {
+        match self {
+            PiiKind::Mobile => "mobile",
+            PiiKind::Landline => "landline",
+            PiiKind::IdNumber => "id_number",
+            PiiKind::Email => "email",
+            PiiKind::BankCard => "bank_card",
+            PiiKind::Plate => "plate",
+            PiiKind::Name => "name",
+        }
+    }
+
+    /// The kind for a [`PiiKind::code`].
+    pub fn from_code(code: &str) -> Option<PiiKind> {
+        PiiKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// Tie-break when two findings cover exactly the same span: lower wins.
+    fn priority(self) -> u8 {
+        match self {
+            PiiKind::IdNumber => 0,
+            PiiKind::BankCard => 1,
+            PiiKind::Mobile => 2,
+            PiiKind::Landline => 3,
+            PiiKind::Email => 4,
+            PiiKind::Plate => 5,
+            PiiKind::Name => 6,
+        }
+    }
+}
+
+/// The redacted text and what was found in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redaction {
+    /// The text with every finding replaced by its mask.
+    pub text: String,
+    /// How many findings of each kind, in [`PiiKind::ALL`] order, kinds with none omitted.
+    pub found: Vec<(PiiKind, usize)>,
+}
+
+impl Redaction {
+    /// Whether nothing was redacted.
+    pub fn is_unchanged(&self) -> bool {
+        self.found.is_empty()
+    }
+
+    /// How many findings of `kind`.
+    pub fn count(&self, kind: PiiKind) -> usize {
+        self.found
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(0, |(_, n)| *n)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Patterns. `D` is one ASCII or full-width digit, `S` one separator.
+
+const D: &str = "[0-9０-９]";
+const S: &str = "[ \\-－\u{3000}]";
+/// Separators inside a mobile number: also a dot (`139.1234.5678`).
+const MS: &str = "[ \\-－\u{3000}\\.]";
+
+/// Compiles one of the constant patterns below.
+///
+/// The patterns are fixed string literals (no user input); every test run compiles
+/// all of them, so `expect` cannot fire in a build that passed its tests.
+fn compile(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("constant redaction pattern compiles")
+}
+
+static MOBILE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(&format!(
+        r"(?:(?:\+|＋|00|００)?(?:86|８６){S}?|[\(（](?:\+|＋)?(?:86|８６)[\)）]{S}?)?[1１][3-9３-９]{D}{MS}?{D}{MS}?{D}{{3}}{MS}?{D}{MS}?{D}{{3}}"
+    ))
+});
+
+static LANDLINE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(&format!(
+        r"(?:(?P<cc>(?:\+|＋|00|００)(?:86|８６)){S}?(?:[\(（][0０][\)）]{S}?)?[\(（]?(?P<area_cc>[1１][0０]|[2２]{D}|[3-9３-９]{D}{{2}})[\)）]?|[\(（]?(?P<area>[0０](?:[1１][0０]|[2２]{D}|[3-9３-９]{D}{{2}}))[\)）]?)(?P<sep>{S}?)(?P<local>[1-9１-９]{D}{{2,3}}{S}?{D}{{4}})"
+    ))
+});
+
+static LOCAL_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| compile(&format!(r"[2-8２-８]{D}{{2,3}}{S}?{D}{{4}}")));
+
+static ID18: LazyLock<Regex> = LazyLock::new(|| {
+    compile(&format!(
+        r"[1-8１-８]{D}{{5}} ?{D}{{4}} ?{D}{{4}} ?{D}{{3}}[0-9０-９XxＸｘ]"
+    ))
+});
+
+static ID15: LazyLock<Regex> = LazyLock::new(|| compile(&format!(r"[1-8１-８]{D}{{14}}")));
+
+static CARD: LazyLock<Regex> = LazyLock::new(|| {
+    compile(&format!(
+        r"{D}{{4}}(?:{S}{D}{{4}}){{3}}(?:{S}{D}{{1,3}})?|{D}{{6}}{S}{D}{{10,13}}|{D}{{16,19}}"
+    ))
+});
+
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"[A-Za-z0-9][A-Za-z0-9._%+\-]*[@＠][A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}",
+    )
+});
+
+static PLATE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Za-hj-np-zＡ-ＨＪ-ＮＰ-Ｚａ-ｈｊ-ｎｐ-ｚ][·•・\.．\- \u{3000}]?[A-HJ-NP-Za-hj-np-zＡ-ＨＪ-ＮＰ-Ｚａ-ｈｊ-ｎｐ-ｚ0-9０-９]{4,5}[A-HJ-NP-Za-hj-np-zＡ-ＨＪ-ＮＰ-Ｚａ-ｈｊ-ｎｐ-ｚ0-9０-９挂学警港澳]",
+    )
+});
+
+// ---------------------------------------------------------------------------
+// Labels. A label "stands right before" a number when the text before the number,
+// with the fillers below stripped from its end, ends with the label.
+
+const FILLERS: &[char] = &[
+    ' ', '\u{3000}', '\t', '：', ':', '是', '为', '#', '＃', '=', '(', '（', '【', '[', '“', '"',
+    '「', '\'',
+];
+
+/// Labels of non-personal numbers: a number right after one of these is left alone.
+const NON_PERSONAL_LABELS: &[&str] = &[
+    "单号",
+    "编号",
+    "流水号",
+    "交易号",
+    "发票号码",
+    "发票号",
+    "票号",
+    "代码",
+    "编码",
+    "合同号",
+    "批号",
+    "批次号",
+    "受理号",
+    "案号",
+    "文号",
+    "证书号",
+    "许可证号",
+    "执照号",
+    "税号",
+    "识别号",
+    "条码",
+    "条形码",
+    "型号",
+    "序列号",
+    "设备号",
+    "户号",
+    "缴费号",
+    "保单号",
+    "航班号",
+    "车次",
+    "快递号",
+    "追踪号",
+    "凭证号",
+    "登记号",
+    "备案号",
+    "专利号",
+    "表号",
+    "资产号",
+    "商品号",
+    "货号",
+    "订单",
+    "工单",
+    "sn",
+    "isbn",
+    "imei",
+];
+
+/// Labels that make a 15/18-digit number an ID number even if it fails validation.
+const ID_LABELS: &[&str] = &[
+    "身份证",
+    "身份证号",
+    "身份证号码",
+    "证件号",
+    "证件号码",
+    "身份号码",
+];
+
+/// Labels that make a 16–19-digit number a bank card even if it fails Luhn.
+const CARD_LABELS: &[&str] = &[
+    "卡号",
+    "银行卡",
+    "账号",
+    "帐号",
+    "账户",
+    "帐户",
+    "储蓄卡",
+    "借记卡",
+    "信用卡",
+    "工资卡",
+];
+
+/// Words that, within [`CARD_CONTEXT_CHARS`] characters before a Luhn-valid number,
+/// make it a bank card whatever its issuer prefix.
+const CARD_CONTEXT: &[&str] = &[
+    "银行卡",
+    "卡号",
+    "账号",
+    "帐号",
+    "账户",
+    "帐户",
+    "借记卡",
+    "信用卡",
+    "储蓄卡",
+    "工资卡",
+    "银联",
+    "开户行",
+    "开户银行",
+    "转账",
+    "汇款",
+    "打款",
+    "收款",
+];
+const CARD_CONTEXT_CHARS: usize = 20;
+
+/// Labels that make a 7–8-digit number without area code a landline.
+const PHONE_LABELS: &[&str] = &["电话", "座机", "固话", "电话号码", "联系方式", "tel"];
+
+/// Labels of public service numbers: never masked by the label rule.
+const PUBLIC_PHONE_LABELS: &[&str] = &[
+    "热线",
+    "热线电话",
+    "服务电话",
+    "投诉电话",
+    "举报电话",
+    "咨询电话",
+    "客服电话",
+    "值班电话",
+    "监督电话",
+    "办公电话",
+    "报警电话",
+    "急救电话",
+];
+
+/// ASCII words that may be glued to a phone number (`Tel13812345678`).
+const PHONE_LETTER_PREFIXES: &[&str] = &["tel", "phone", "mobile", "mob", "cell", "vx", "wx", "qq"];
+
+/// Units that turn a number into an amount or a route, not a phone or card.
+const UNITS_AFTER: &[&str] = &["元", "万", "亿", "块", "路", "%", "％"];
+
+const COMPOUND_SURNAMES: &[&str] = &[
+    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "司徒", "夏侯",
+    "长孙", "宇文", "轩辕", "端木", "西门", "南宫", "独孤", "申屠", "太史", "呼延", "澹台", "万俟",
+];
+
+/// Forms of address redacted together with the citizen's surname (`张先生`).
+const TITLES: &[&str] = &["先生", "女士", "小姐"];
+
+// ---------------------------------------------------------------------------
+// Public API.
+
+/// Redacts `text`.
+///
+/// `names` are the submitting citizen's own name(s); each name of at least two
+/// characters is redacted wherever it appears (also with a space between its
+/// characters), and for a Chinese name of 2–4 characters also the surname followed by
+/// 先生/女士/小姐 (`张伟` → `张先生`, `欧阳娜娜` → `欧阳女士`). One-character names are
+/// ignored: they would destroy ordinary words.
+pub fn redact(text: &str, names: &[&str]) -> Redaction {
+    let mut cands = Vec::new();
+    find_numbers(text, &mut cands);
+    scan(&EMAIL, text, &mut cands, |_, _| Some(PiiKind::Email));
+    scan(&PLATE, text, &mut cands, |s, e| judge_plate(text, s, e));
+    find_names(text, names, &mut cands);
+
+    // Longest first, then by kind priority, then leftmost; keep non-overlapping.
+    cands.sort_by_key(|c| {
+        (
+            std::cmp::Reverse(c.end - c.start),
+            c.kind.priority(),
+            c.start,
+        )
+    });
+    let mut kept: Vec<Cand> = Vec::with_capacity(cands.len());
+    for c in cands {
+        if kept.iter().all(|k| c.end <= k.start || k.end <= c.start) {
+            kept.push(c);
+        }
+    }
+    kept.sort_by_key(|c| c.start);
+
+    let mut out = String::with_capacity(text.len());
+    let mut counts: BTreeMap<PiiKind, usize> = BTreeMap::new();
+    let mut pos = 0;
+    for c in &kept {
+        out.push_str(&text[pos..c.start]);
+        out.push_str(c.kind.mask());
+        pos = c.end;
+        *counts.entry(c.kind).or_default() += 1;
+    }
+    out.push_str(&text[pos..]);
+    Redaction {
+        text: out,
+        found: counts.into_iter().collect(),
+    }
+}
+
+/// Whether `s` is an 18-character resident ID number (GB 11643-1999): a valid
+/// province code, a valid birth date (1900 or later), and the ISO 7064 MOD 11-2
+/// check character (`X`/`x` for 10).
+pub fn is_valid_resident_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    let sum: u32 = b[..17]
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    let expected = CHECK[(sum % 11) as usize];
+    b[17].to_ascii_uppercase() == expected
+        && valid_area(&s[..6])
+        && valid_date(num(&s[6..10]), num(&s[10..12]), num(&s[12..14]))
+}
+
+/// Whether `s` is a 15-digit resident ID number of the first generation: a valid
+/// province code and a valid birth date `YYMMDD` (19YY). It has no check digit.
+pub fn is_valid_old_resident_id(s: &str) -> bool {
+    s.len() == 15
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && valid_area(&s[..6])
+        && valid_date(1900 + num(&s[6..8]), num(&s[8..10]), num(&s[10..12]))
+}
+
+/// Whether `digits` (ASCII digits only, at least two) pass the Luhn check.
+pub fn luhn_valid(digits: &str) -> bool {
+    if digits.len() < 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 1 {
+                let d2 = d * 2;
+                if d2 > 9 {
+                    d2 - 9
+                } else {
+                    d2
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+// ---------------------------------------------------------------------------
+// Internals.
+
+#[derive(Debug, Clone, Copy)]
+struct Cand {
+    start: usize,
+    end: usize,
+    kind: PiiKind,
+}
+
+/// Runs `re` over `text`; `judge(start, end)` accepts a match with a kind or
+/// rejects it. After a rejection the search resumes one character after the start
+/// of the rejected match, so a valid shorter candidate inside it is still found.
+fn scan(
+    re: &Regex,
+    text: &str,
+    out: &mut Vec<Cand>,
+    mut judge: impl FnMut(usize, usize) -> Option<PiiKind>,
+) {
+    let mut pos = 0;
+    while pos < text.len() {
+        let Some(m) = re.find_at(text, pos) else {
+            break;
+        };
+        if let Some(kind) = judge(m.start(), m.end()) {
+            out.push(Cand {
+                start: m.start(),
+                end: m.end(),
+                kind,
+            });
+            pos = m.end();
+        } else {
+            pos = m.start() + text[m.start()..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+}
+
+fn find_numbers(text: &str, out: &mut Vec<Cand>) {
+    // Cheap pre-check: most rules need a run of digits.
+    if !text.chars().any(is_digit) {
+        return;
+    }
+    scan(&MOBILE, text, out, |s, e| judge_mobile(text, s, e));
+    scan(&LANDLINE, text, out, |s, e| judge_landline(text, s, e));
+    scan(&LOCAL_NUMBER, text, out, |s, e| {
+        judge_local_number(text, s, e)
+    });
+    scan(&ID18, text, out, |s, e| judge_id(text, s, e, 18));
+    scan(&ID15, text, out, |s, e| judge_id(text, s, e, 15));
+    scan(&CARD, text, out, |s, e| judge_card(text, s, e));
+}
+
+fn judge_mobile(text: &str, s: usize, e: usize) -> Option<PiiKind> {
+    (numeric_boundaries(text, s, e, true) && !label_is(text, s, NON_PERSONAL_LABELS))
+        .then_some(PiiKind::Mobile)
+}
+
+fn judge_landline(text: &str, s: usize, e: usize) -> Option<PiiKind> {
+    if !numeric_boundaries(text, s, e, true) || label_is(text, s, NON_PERSONAL_LABELS) {
+        return None;
+    }
+    let caps = LANDLINE.captures(&text[s..e])?;
+    let area = caps
+        .name("area")
+        .or_else(|| caps.name("area_cc"))
+        .map(|m| digits_of(m.as_str()))?;
+    let local = digits_of(caps.name("local")?.as_str());
+    let area_len = if area.starts_with('0') {
+        area.len()
+    } else {
+        area.len() + 1
+    };
+    // 010 and 02x areas have 8-digit local numbers; the 4-digit areas 7 or 8.
+    let ok = match area_len {
+        3 => local.len() == 8,
+        4 => local.len() == 7 || local.len() == 8,
+        _ => false,
+    };
+    ok.then_some(PiiKind::Landline)
+}
+
+fn judge_local_number(text: &str, s: usize, e: usize) -> Option<PiiKind> {
+    let ok = numeric_boundaries(text, s, e, true)
+        && !label_is(text, s, PUBLIC_PHONE_LABELS)
+        && label_is(text, s, PHONE_LABELS);
+    ok.then_some(PiiKind::Landline)
+}
+
+fn judge_id(text: &str, s: usize, e: usize, len: usize) -> Option<PiiKind> {
+    if !numeric_boundaries(text, s, e, false) || label_is(text, s, NON_PERSONAL_LABELS) {
+        return None;
+    }
+    let id = digits_of(&text[s..e]);
+    if id.len() != len {
+        return None;
+    }
+    let valid = if len == 18 {
+        is_valid_resident_id(&id)
+    } else {
+        is_valid_old_resident_id(&id)
+    };
+    (valid || label_is(text, s, ID_LABELS)).then_some(PiiKind::IdNumber)
+}
+
+fn judge_card(text: &str, s: usize, e: usize) -> Option<PiiKind> {
+    if !numeric_boundaries(text, s, e, false) || label_is(text, s, NON_PERSONAL_LABELS) {
+        return None;
+    }
+    let raw = &text[s..e];
+    // Grouped numbers must use one separator throughout.
+    let mut seps = raw.chars().filter(|c| !is_digit(*c));
+    if let Some(first) = seps.next() {
+        if seps.any(|c| c != first) {
+            return None;
+        }
+    }
+    let digits = digits_of(raw);
+    if !(16..=19).contains(&digits.len()) {
+        return None;
+    }
+    if label_is(text, s, CARD_LABELS) {
+        return Some(PiiKind::BankCard);
+    }
+    let card = luhn_valid(&digits) && (plausible_iin(&digits) || card_context(text, s));
+    card.then_some(PiiKind::BankCard)
+}
+
+/// Issuer prefixes and lengths of cards in use in China: UnionPay `62` (16–19),
+/// Visa `4` (16, 19), Mastercard `51`–`55` and `2221`–`2720` (16), JCB `35` (16–19),
+/// `60`/`65` (16–19, Discover and early domestic BINs), domestic `95` (19).
+fn plausible_iin(d: &str) -> bool {
+    let n = d.len();
+    let p2 = num(&d[..2]);
+    let p4 = num(&d[..4]);
+    match p2 {
+        62 | 35 | 60 | 65 => true,
+        40..=49 => n == 16 || n == 19,
+        51..=55 => n == 16,
+        22..=27 => n == 16 && (2221..=2720).contains(&p4),
+        95 => n == 19,
+        _ => false,
+    }
+}
+
+fn card_context(text: &str, s: usize) -> bool {
+    let window: String = {
+        let before: Vec<char> = text[..s].chars().rev().take(CARD_CONTEXT_CHARS).collect();
+        before.into_iter().rev().collect()
+    };
+    CARD_CONTEXT.iter().any(|w| window.contains(w))
+}
+
+fn judge_plate(text: &str, s: usize, e: usize) -> Option<PiiKind> {
+    if text[e..]
+        .chars()
+        .next()
+        .is_some_and(|c| to_ascii_digit(c).is_ascii_alphanumeric())
+    {
+        return None;
+    }
+    // The serial after province character and issuing-authority letter.
+    let serial: Vec<char> = text[s..e]
+        .chars()
+        .skip(2)
+        .filter(|c| c.is_alphanumeric())
+        .map(to_ascii_digit)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let digits = serial.iter().filter(|c| c.is_ascii_digit()).count();
+    let ok = match serial.len() {
+        // Ordinary plate: five characters, at least three of them digits (at most
+        // two letters, or a 挂/学/警/港/澳 suffix).
+        5 => digits >= 3,
+        // New-energy plate: D/F then five (small car) or five digits then D/F (large).
+        6 => {
+            let first = serial[0];
+            let last = serial[5];
+            ((first == 'D' || first == 'F') && digits >= 4)
+                || ((last == 'D' || last == 'F') && digits == 5)
+        }
+        _ => false,
+    };
+    ok.then_some(PiiKind::Plate)
+}
+
+fn find_names(text: &str, names: &[&str], out: &mut Vec<Cand>) {
+    for name in names {
+        let chars: Vec<char> = name.chars().filter(|c| !c.is_whitespace()).collect();
+        if chars.len() < 2 {
+            continue;
+        }
+        find_spaced(text, &chars, out);
+        if (2..=4).contains(&chars.len()) && chars.iter().all(|c| is_han(*c)) {
+            let full: String = chars.iter().collect();
+            let surname_len =
+                if chars.len() >= 3 && COMPOUND_SURNAMES.iter().any(|c| full.starts_with(c)) {
+                    2
+                } else {
+                    1
+                };
+            let surname: String = chars[..surname_len].iter().collect();
+            for title in TITLES {
+                let form = format!("{surname}{title}");
+                for (i, m) in text.match_indices(&form) {
+                    out.push(Cand {
+                        start: i,
+                        end: i + m.len(),
+                        kind: PiiKind::Name,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Finds `chars` in `text`, allowing one space between consecutive characters.
+fn find_spaced(text: &str, chars: &[char], out: &mut Vec<Cand>) {
+    for (i, c) in text.char_indices() {
+        if c != chars[0] {
+            continue;
+        }
+        let mut rest = text[i + c.len_utf8()..].char_indices().peekable();
+        let mut end = i + c.len_utf8();
+        let mut matched = true;
+        for want in &chars[1..] {
+            let mut next = rest.next();
+            if let Some((_, ' ' | '\u{3000}')) = next {
+                next = rest.next();
+            }
+            match next {
+                Some((j, got)) if got == *want => end = i + c.len_utf8() + j + got.len_utf8(),
+                _ => {
+                    matched = false;
+                    break;
+                }
+            }
+        }
+        if matched {
+            out.push(Cand {
+                start: i,
+                end,
+                kind: PiiKind::Name,
+            });
+        }
+    }
+}
+
+/// Checks what touches a numeric candidate on either side.
+///
+/// Rejected: a digit or ASCII letter on either side (a slice of a longer code; a
+/// letter prefix is allowed for phones when it is a word such as `Tel`), a decimal
+/// point with digits, a letter-dash prefix (`A-…`), or a unit after it (`元`, `路`).
+fn numeric_boundaries(text: &str, s: usize, e: usize, phone: bool) -> bool {
+    let mut before = text[..s].chars().rev();
+    match before.next() {
+        Some(c) if is_digit(c) => return false,
+        Some(c) if c.is_ascii_alphabetic() => {
+            if !phone {
+                return false;
+            }
+            let word: String = text[..s]
+                .chars()
+                .rev()
+                .take_while(char::is_ascii_alphabetic)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if !PHONE_LETTER_PREFIXES.iter().any(|p| word.ends_with(p)) {
+                return false;
+            }
+        }
+        Some('.' | '．') if before.next().is_some_and(is_digit) => return false,
+        Some('-' | '_') if before.next().is_some_and(|c| c.is_ascii_alphabetic()) => return false,
+        _ => {}
+    }
+    let rest = &text[e..];
+    let mut after = rest.chars();
+    match after.next() {
+        Some(c) if is_digit(c) || c.is_ascii_alphabetic() => return false,
+        Some('.' | '．') if after.next().is_some_and(is_digit) => return false,
+        _ => {}
+    }
+    !UNITS_AFTER.iter().any(|u| rest.starts_with(u))
+}
+
+/// Whether one of `labels` stands right before byte offset `s` (fillers such as
+/// `：`, `是` and spaces skipped; ASCII compared case-insensitively).
+fn label_is(text: &str, s: usize, labels: &[&str]) -> bool {
+    let head = text[..s].trim_end_matches(FILLERS);
+    let tail: String = {
+        let chars: Vec<char> = head.chars().rev().take(8).collect();
+        chars
+            .into_iter()
+            .rev()
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    labels.iter().any(|l| tail.ends_with(l))
+}
+
+fn is_digit(c: char) -> bool {
+    c.is_ascii_digit() || ('０'..='９').contains(&c)
+}
+
+fn is_han(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c)
+}
+
+/// Maps full-width digits and letters to ASCII.
+fn to_ascii_digit(c: char) -> char {
+    match c {
+        '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => {
+            char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
+        }
+        _ => c,
+    }
+}
+
+/// The digits (and a check character X) of `s`, as ASCII, separators dropped.
+fn digits_of(s: &str) -> String {
+    s.chars()
+        .map(to_ascii_digit)
+        .filter_map(|c| match c {
+            '0'..='9' => Some(c),
+            'x' | 'X' => Some('X'),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Parses a short run of ASCII digits (callers guarantee digits).
+fn num(s: &str) -> u32 {
+    s.bytes()
+        .fold(0, |acc, b| acc * 10 + u32::from(b.wrapping_sub(b'0')))
+}
+
+/// Province codes of GB/T 2260 (11 Beijing … 65 Xinjiang, 71 Taiwan, 81/82 Hong
+/// Kong/Macao, 83 Taiwan residence permits), and a non-zero city/county part.
+fn valid_area(a: &str) -> bool {
+    let province = num(&a[..2]);
+    let known = matches!(
+        province,
+        11..=15 | 21..=23 | 31..=37 | 41..=46 | 50..=54 | 61..=65 | 71 | 81..=83
+    );
+    known && &a[2..] != "0000"
+}
+
+fn valid_date(y: u32, m: u32, d: u32) -> bool {
+    if !(1900..=2099).contains(&y) || !(1..=12).contains(&m) || d == 0 {
+        return false;
+    }
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    d <= days
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(text: &str) -> String {
+        redact(text, &[]).text
+    }
+
+    // ----- mobile numbers -------------------------------------------------
+
+    #[test]
+    fn mobile_numbers_are_masked_in_every_common_spelling() {
+        for spelling in [
+            "13812345678",
+            "138 1234 5678",
+            "138-1234-5678",
+            "138.1234.5678",
+            "1381234 5678",
+            "+86 138 1234 5678",
+            "+86-13812345678",
+            "+8613812345678",
+            "86 13812345678",
+            "8613812345678",
+            "0086 13812345678",
+            "(+86)13812345678",
+            "（86）13812345678",
+            "１３８１２３４５６７８",
+            "１３８ １２３４ ５６７８",
+            "＋８６ １３８１２３４５６７８",
+        ] {
+            let out = r(&format!("请联系{spelling}，谢谢"));
+            assert_eq!(out, "请联系[手机号]，谢谢", "spelling {spelling}");
+        }
+    }
+
+    #[test]
+    fn a_mobile_number_grouped_four_four_three_is_masked() {
+        assert_eq!(r("手机号1381 2345 678，"), "手机号[手机号]，");
+    }
+
+    #[test]
+    fn a_mobile_number_at_the_very_start_or_end_of_the_text_is_masked() {
+        assert_eq!(r("13812345678"), "[手机号]");
+        assert_eq!(r("电话：13812345678"), "电话：[手机号]");
+    }
+
+    #[test]
+    fn a_mobile_number_glued_to_letters_is_a_code_and_is_kept() {
+        assert_eq!(r("运单MY13812345678"), "运单MY13812345678");
+        assert_eq!(r("编码13812345678AB"), "编码13812345678AB");
+    }
+
+    #[test]
+    fn a_tel_or_qq_word_glued_to_a_mobile_number_does_not_protect_it() {
+        assert_eq!(r("Tel13812345678"), "Tel[手机号]");
+        assert_eq!(r("VX13812345678"), "VX[手机号]");
+    }
+
+    #[test]
+    fn two_mobile_numbers_in_a_list_are_both_masked() {
+        assert_eq!(
+            r("13812345678/13987654321、15012345678 18612345678"),
+            "[手机号]/[手机号]、[手机号] [手机号]"
+        );
+    }
+
+    #[test]
+    fn a_mobile_like_number_inside_a_longer_digit_run_is_kept() {
+        assert_eq!(r("订单1381234567890"), "订单1381234567890");
+        assert_eq!(r("2024013812345678"), "2024013812345678");
+    }
+
+    #[test]
+    fn an_eleven_digit_number_after_an_order_label_is_kept() {
+        assert_eq!(r("工单号：13812345678"), "工单号：13812345678");
+        assert_eq!(r("订单编号13812345678"), "订单编号13812345678");
+    }
+
+    #[test]
+    fn an_amount_or_route_that_looks_like_a_mobile_number_is_kept() {
+        assert_eq!(r("共13812345678元"), "共13812345678元");
+        assert_eq!(r("余额3.13812345678"), "余额3.13812345678");
+    }
+
+    // ----- landlines ------------------------------------------------------
+
+    #[test]
+    fn landlines_with_area_codes_are_masked() {
+        for spelling in [
+            "028-86123456",
+            "02886123456",
+            "(010)12345678",
+            "（010）62751234",
+            "010-1234-5678",
+            "0755 2345 6789",
+            "0755-2345678",
+            "0838-2211345",
+            "+86 28 8765 4321",
+            "+86-10-62751234",
+            "+86 (0)21 6234 5678",
+        ] {
+            let out = r(&format!("家里电话{spelling}。"));
+            assert_eq!(out, "家里电话[固定电话]。", "spelling {spelling}");
+        }
+    }
+
+    #[test]
+    fn a_big_city_area_code_needs_an_eight_digit_local_number() {
+        assert_eq!(r("编码028-1234567"), "编码028-1234567");
+        assert_eq!(r("010-1234567"), "010-1234567");
+    }
+
+    #[test]
+    fn a_local_number_without_area_code_is_masked_only_after_a_phone_label() {
+        assert_eq!(r("座机 87654321"), "座机 [固定电话]");
+        assert_eq!(r("家里电话是8765432"), "家里电话是[固定电话]");
+        assert_eq!(r("共87654321人次"), "共87654321人次");
+        assert_eq!(r("日期20240305"), "日期20240305");
+    }
+
+    #[test]
+    fn public_service_numbers_are_never_masked() {
+        for text in [
+            "拨打12345热线",
+            "报警110、火警119、急救120",
+            "消费者投诉12315，环保12369",
+            "供电服务95598，银行95588",
+            "客服电话400-820-8820",
+            "投诉电话86123456",
+            "服务热线：0551-12345",
+            "宽带10000号",
+        ] {
+            assert_eq!(r(text), text);
+        }
+    }
+
+    // ----- ID numbers ----------------------------------------------------
+
+    #[test]
+    fn the_resident_id_checksum_follows_gb_11643() {
+        assert!(is_valid_resident_id("11010519491231002X"));
+        assert!(is_valid_resident_id("11010519491231002x"));
+        assert!(is_valid_resident_id("430102196401188792"));
+        assert!(!is_valid_resident_id("430102196401188791"));
+        assert!(!is_valid_resident_id("11010519491231002"));
+        assert!(!is_valid_resident_id(
+            "１１０１０５１９４９１２３１００２Ｘ"
+        ));
+    }
+
+    #[test]
+    fn a_resident_id_needs_a_known_province_and_a_real_birth_date() {
+        // Checksums below are correct; province 99 and 31 February are not.
+        assert!(!is_valid_resident_id("990105194912310021"));
+        assert!(!is_valid_resident_id("110105194902310029"));
+    }
+
+    #[test]
+    fn a_valid_18_digit_id_number_is_masked_including_a_trailing_x() {
+        assert_eq!(r("身份证430102196401188792"), "身份证[身份证号]");
+        assert_eq!(r("号码11010519491231002X。"), "号码[身份证号]。");
+        assert_eq!(r("号码11010519491231002x。"), "号码[身份证号]。");
+        assert_eq!(r("证件 520102 19720320 1198"), "证件 [身份证号]");
+        assert_eq!(r("证件 510104 1990 0307 1237"), "证件 [身份证号]");
+        assert_eq!(r("４３０１０２１９６４０１１８８７９２"), "[身份证号]");
+    }
+
+    #[test]
+    fn an_18_digit_number_failing_the_checksum_is_kept() {
+        assert_eq!(r("报告430102196401188791号"), "报告430102196401188791号");
+    }
+
+    #[test]
+    fn a_labelled_id_number_is_masked_even_with_a_typo() {
+        assert_eq!(r("身份证号：430102196401188791"), "身份证号：[身份证号]");
+        assert_eq!(r("证件号码是450103801302195"), "证件号码是[身份证号]");
+    }
+
+    #[test]
+    fn a_15_digit_old_id_is_masked_when_its_area_and_birth_date_are_valid() {
+        assert!(is_valid_old_resident_id("450103800702195"));
+        assert_eq!(r("老证450103800702195"), "老证[身份证号]");
+    }
+
+    #[test]
+    fn a_15_digit_number_with_an_impossible_date_or_area_is_kept() {
+        assert!(!is_valid_old_resident_id("450103801302195"));
+        assert!(!is_valid_old_resident_id("773123456789012"));
+        assert_eq!(r("单773123456789012"), "单773123456789012");
+        assert_eq!(r("码450103800230195"), "码450103800230195");
+    }
+
+    // ----- bank cards ----------------------------------------------------
+
+    #[test]
+    fn the_luhn_check_accepts_known_numbers_and_rejects_others() {
+        assert!(luhn_valid("79927398713"));
+        assert!(luhn_valid("4111111111111111"));
+        assert!(!luhn_valid("4111111111111112"));
+        assert!(!luhn_valid("4111 1111 1111 1111"));
+        assert!(!luhn_valid("0"));
+        assert!(!luhn_valid(""));
+    }
+
+    #[test]
+    fn a_luhn_valid_card_with_a_known_issuer_prefix_is_masked() {
+        assert_eq!(r("号6222021177774121540。"), "号[银行卡号]。");
+        assert_eq!(r("付款4111111111111111"), "付款[银行卡号]");
+        assert_eq!(r("9558805167612220295"), "[银行卡号]");
+    }
+
+    #[test]
+    fn a_card_number_spaced_in_groups_is_masked() {
+        assert_eq!(r("卡 6225 8893 3633 8753"), "卡 [银行卡号]");
+        assert_eq!(r("卡 6217-0014-8525-3888-537"), "卡 [银行卡号]");
+        assert_eq!(r("卡 622202 1177774121540"), "卡 [银行卡号]");
+    }
+
+    #[test]
+    fn a_card_number_with_mixed_separators_is_not_a_card() {
+        assert_eq!(r("6225 8893-3633 8753"), "6225 8893-3633 8753");
+    }
+
+    #[test]
+    fn a_luhn_valid_number_without_issuer_prefix_needs_card_context() {
+        // 1234567812345670 passes Luhn but no issuer starts with 12.
+        assert!(luhn_valid("1234567812345670"));
+        assert_eq!(r("编码1234567812345670"), "编码1234567812345670");
+        assert_eq!(r("参考1234567812345670"), "参考1234567812345670");
+        assert_eq!(r("请转账到1234567812345670"), "请转账到[银行卡号]");
+    }
+
+    #[test]
+    fn a_number_failing_luhn_is_kept_unless_labelled_as_a_card() {
+        assert!(!luhn_valid("6222021177774121541"));
+        assert_eq!(r("参考6222021177774121541"), "参考6222021177774121541");
+        assert_eq!(r("卡号：6222021177774121541"), "卡号：[银行卡号]");
+    }
+
+    #[test]
+    fn order_numbers_after_a_label_are_kept_even_when_they_pass_luhn() {
+        assert_eq!(r("订单号4111111111111111"), "订单号4111111111111111");
+        assert_eq!(
+            r("交易单号：6222021177774121540"),
+            "交易单号：6222021177774121540"
+        );
+    }
+
+    // ----- e-mail --------------------------------------------------------
+
+    #[test]
+    fn email_addresses_are_masked() {
+        assert_eq!(r("邮箱zhang.san+gov@163.com谢谢"), "邮箱[邮箱]谢谢");
+        assert_eq!(r("邮箱 a_b-c@mail.sc.gov.cn。"), "邮箱 [邮箱]。");
+        assert_eq!(r("baixue＠163.com"), "[邮箱]");
+    }
+
+    #[test]
+    fn an_email_containing_a_mobile_number_is_masked_once_as_an_email() {
+        let out = redact("13812345678@139.com", &[]);
+        assert_eq!(out.text, "[邮箱]");
+        assert_eq!(out.found, vec![(PiiKind::Email, 1)]);
+    }
+
+    #[test]
+    fn weibo_mentions_and_urls_are_not_emails() {
+        let text = "请@成都发布 关注，见 https://www.gov.cn/a/b.html";
+        assert_eq!(r(text), text);
+    }
+
+    // ----- plates --------------------------------------------------------
+
+    #[test]
+    fn plates_are_masked_with_or_without_a_separator() {
+        for plate in [
+            "湘A·D7F31",
+            "粤B12345",
+            "川A12345",
+            "川a12345",
+            "浙A 3F8L2",
+            "桂A-5L623",
+            "鲁B•62813",
+            "粤B1234学",
+            "湘Ａ１２３４５",
+            "湘Ａ·Ｄ７Ｆ３１",
+        ] {
+            assert_eq!(
+                r(&format!("车牌{plate}，")),
+                "车牌[车牌号]，",
+                "plate {plate}"
+            );
+        }
+    }
+
+    #[test]
+    fn new_energy_plates_are_masked() {
+        for plate in [
+            "粤BD12345",
+            "沪AF12345",
+            "川A·D12345",
+            "粤B12345D",
+            "京ADF1234",
+        ] {
+            assert_eq!(r(&format!("车{plate}")), "车[车牌号]", "plate {plate}");
+        }
+    }
+
+    #[test]
+    fn train_numbers_flights_and_place_names_are_not_plates() {
+        for text in [
+            "高铁G1234次",
+            "川航3U8633航班",
+            "粤港澳大湾区",
+            "沪深300",
+            "新款A1234型",
+            "京东JDVA12345678901",
+            "新ABCDE",
+            "川A1234567",
+        ] {
+            assert_eq!(r(text), text);
+        }
+    }
+
+    // ----- names ---------------------------------------------------------
+
+    #[test]
+    fn the_citizens_name_is_masked_wherever_it_appears() {
+        let out = redact("我是张伟。张伟的诉求：张 伟希望回复", &["张伟"]);
+        assert_eq!(out.text, "我是[姓名]。[姓名]的诉求：[姓名]希望回复");
+        assert_eq!(out.count(PiiKind::Name), 3);
+    }
+
+    #[test]
+    fn the_surname_with_a_title_is_masked_as_the_citizens_name() {
+        assert_eq!(redact("尊敬的张先生：", &["张伟"]).text, "尊敬的[姓名]：");
+        assert_eq!(redact("张女士您好", &["张伟"]).text, "[姓名]您好");
+        assert_eq!(redact("欧阳女士", &["欧阳娜娜"]).text, "[姓名]");
+        assert_eq!(redact("王先生", &["张伟"]).text, "王先生");
+    }
+
+    #[test]
+    fn one_character_and_empty_names_are_ignored() {
+        assert_eq!(redact("王府井大街", &["王", "", " "]).text, "王府井大街");
+    }
+
+    #[test]
+    fn titles_are_not_derived_from_latin_names() {
+        assert_eq!(
+            redact("Li Lei and L先生", &["Li Lei"]).text,
+            "[姓名] and L先生"
+        );
+    }
+
+    // ----- content that must survive -------------------------------------
+
+    #[test]
+    fn amounts_dates_routes_and_codes_survive() {
+        for text in [
+            "收费12345元，退回1,234.56元",
+            "2024年3月5日，2024-03-05 14:30，2024/03/05",
+            "12345路、K12路、T1路",
+            "运单号MY20240305000123",
+            "邮编610041，3栋2单元1203室",
+            "第八十二条，川府发〔2023〕15号",
+            "发票号码04403211，发票代码051002300111",
+            "统一社会信用代码91510100MA61234567X",
+        ] {
+            assert_eq!(r(text), text);
+        }
+    }
+
+    #[test]
+    fn found_counts_every_kind_in_mask_order() {
+        let out = redact(
+            "李雷 13812345678 13987654321 lilei@qq.com 粤B12345 028-86123456",
+            &["李雷"],
+        );
+        assert_eq!(
+            out.found,
+            vec![
+                (PiiKind::Mobile, 2),
+                (PiiKind::Landline, 1),
+                (PiiKind::Email, 1),
+                (PiiKind::Plate, 1),
+                (PiiKind::Name, 1),
+            ]
+        );
+        assert!(!out.is_unchanged());
+        assert!(redact("没有个人信息", &[]).is_unchanged());
+    }
+
+    #[test]
+    fn the_example_in_the_open_data_doc_holds() {
+        let r = redact(
+            "我是张伟，电话138 1234 5678，车牌湘A·D7F31，乘12345路。",
+            &["张伟"],
+        );
+        assert_eq!(
+            r.text,
+            "我是[姓名]，电话[手机号]，车牌[车牌号]，乘12345路。"
+        );
+        assert_eq!(
+            r.found,
+            vec![
+                (PiiKind::Mobile, 1),
+                (PiiKind::Plate, 1),
+                (PiiKind::Name, 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn kind_codes_round_trip() {
+        for k in PiiKind::ALL {
+            assert_eq!(PiiKind::from_code(k.code()), Some(k));
+        }
+    }
+
+    // ----- random lookalikes (measured) ----------------------------------
+
+    /// A tiny deterministic generator (no dependency).
+    struct Lcg(u64);
+    impl Lcg {
+        fn digit(&mut self) -> u8 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((self.0 >> 33) % 10) as u8
+        }
+        fn number(&mut self, prefix: &str, len: usize) -> String {
+            let mut s = prefix.to_string();
+            while s.len() < len {
+                s.push(char::from(b'0' + self.digit()));
+            }
+            s
+        }
+    }
+
+    #[test]
+    fn random_unlabelled_16_to_19_digit_codes_are_rarely_taken_for_cards() {
+        let mut g = Lcg(42);
+        let (mut masked, mut total) = (0, 0);
+        for len in 16..=19 {
+            for _ in 0..5_000 {
+                let first = char::from(b'1' + g.digit() % 9).to_string();
+                let code = g.number(&first, len);
+                total += 1;
+                if !redact(&format!("参考 {code} 。"), &[]).is_unchanged() {
+                    masked += 1;
+                }
+            }
+        }
+        let rate = f64::from(masked) / f64::from(total);
+        eprintln!(
+            "random 16-19 digit codes masked: {masked}/{total} = {:.2} %",
+            rate * 100.0
+        );
+        assert!(rate < 0.05, "rate {rate}");
+    }
+
+    #[test]
+    fn date_prefixed_order_numbers_are_never_taken_for_cards_or_ids() {
+        let mut g = Lcg(7);
+        for len in 16..=20 {
+            for _ in 0..2_000 {
+                let code = g.number("2024", len);
+                let text = format!("参考 {code} 。");
+                assert_eq!(r(&text), text);
+            }
+        }
+    }
+
+    // ----- the corpus ------------------------------------------------------
+
+    struct Message {
+        text: String,
+        names: Vec<String>,
+        pii: Vec<(PiiKind, String)>,
+        keep: Vec<String>,
+    }
+
+    fn load(source: &str) -> Vec<Message> {
+        source
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .enumerate()
+            .map(|(i, line)| {
+                let v: serde_json::Value = serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("corpus line {}: {e}", i + 1));
+                let strings = |key: &str| -> Vec<String> {
+                    v[key]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|s| s.as_str().map(String::from))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                let pii = v["pii"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|item| {
+                                let (k, val) = item
+                                    .as_object()
+                                    .and_then(|o| o.iter().next())
+                                    .unwrap_or_else(|| panic!("line {}: bad pii item", i + 1));
+                                let kind = PiiKind::from_code(k)
+                                    .unwrap_or_else(|| panic!("line {}: kind {k}", i + 1));
+                                (kind, val.as_str().unwrap_or_default().to_string())
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Message {
+                    text: v["text"].as_str().unwrap_or_default().to_string(),
+                    names: strings("names"),
+                    pii,
+                    keep: strings("keep"),
+                }
+            })
+            .collect()
+    }
+
+    fn planted() -> Vec<Message> {
+        let mut all = load(include_str!(
+            "../../testdata/redaction/planted_handwritten.jsonl"
+        ));
+        all.extend(load(include_str!(
+            "../../testdata/redaction/planted_generated.jsonl"
+        )));
+        all
+    }
+
+    fn clean() -> Vec<Message> {
+        let mut all = load(include_str!(
+            "../../testdata/redaction/clean_handwritten.jsonl"
+        ));
+        all.extend(load(include_str!(
+            "../../testdata/redaction/clean_generated.jsonl"
+        )));
+        all
+    }
+
+    fn run(m: &Message) -> Redaction {
+        let names: Vec<&str> = m.names.iter().map(String::as_str).collect();
+        redact(&m.text, &names)
+    }
+
+    fn is_separator(c: char) -> bool {
+        matches!(
+            c,
+            ' ' | '\u{3000}'
+                | '-'
+                | '－'
+                | '.'
+                | '·'
+                | '•'
+                | '・'
+                | '('
+                | ')'
+                | '（'
+                | '）'
+                | '+'
+                | '＋'
+        )
+    }
+
+    /// `s` with separators removed and full-width characters mapped to ASCII.
+    fn squeeze(s: &str) -> String {
+        s.chars()
+            .filter(|c| !is_separator(*c))
+            .map(to_ascii_digit)
+            .collect::<String>()
+            .to_uppercase()
+    }
+
+    #[test]
+    fn the_corpus_is_large_enough_and_well_formed() {
+        let planted = planted();
+        let clean = clean();
+        assert!(planted.len() >= 220, "planted {}", planted.len());
+        assert!(clean.len() >= 220, "clean {}", clean.len());
+        for m in &planted {
+            assert!(!m.pii.is_empty(), "no pii planted in {}", m.text);
+            for (kind, item) in &m.pii {
+                assert!(m.text.contains(item.as_str()), "{item} not in {}", m.text);
+                let digits = digits_of(item);
+                match kind {
+                    PiiKind::IdNumber if digits.len() == 18 => {
+                        assert!(is_valid_resident_id(&digits), "bad ID {item}")
+                    }
+                    PiiKind::IdNumber => {
+                        assert!(is_valid_old_resident_id(&digits), "bad ID {item}")
+                    }
+                    PiiKind::BankCard => assert!(luhn_valid(&digits), "bad card {item}"),
+                    _ => {}
+                }
+            }
+        }
+        for m in &clean {
+            assert!(
+                m.pii.is_empty() && m.names.is_empty(),
+                "clean has pii: {}",
+                m.text
+            );
+        }
+    }
+
+    #[test]
+    fn the_planted_corpus_has_zero_leaks() {
+        let mut leaks = Vec::new();
+        let mut items = 0;
+        for m in &planted() {
+            let out = run(m);
+            let squeezed = squeeze(&out.text);
+            for (kind, item) in &m.pii {
+                items += 1;
+                let compact = squeeze(item);
+                if out.text.contains(item.as_str())
+                    || (compact.chars().filter(char::is_ascii_digit).count() >= 5
+                        && squeezed.contains(&compact))
+                    || !out.text.contains(kind.mask())
+                {
+                    leaks.push(format!("{kind:?} {item:?} in {}", out.text));
+                }
+            }
+            for keep in &m.keep {
+                assert!(
+                    out.text.contains(keep.as_str()),
+                    "lost {keep:?}: {}",
+                    out.text
+                );
+            }
+        }
+        eprintln!(
+            "planted corpus: {} messages, {items} items, {} leaks",
+            planted().len(),
+            leaks.len()
+        );
+        assert!(leaks.is_empty(), "leaks:\n{}", leaks.join("\n"));
+    }
+
+    #[test]
+    fn the_clean_corpus_false_positive_rate_is_below_two_percent() {
+        let clean = clean();
+        let altered: Vec<String> = clean
+            .iter()
+            .filter_map(|m| {
+                let out = run(m);
+                (out.text != m.text).then(|| format!("{}\n  -> {}", m.text, out.text))
+            })
+            .collect();
+        let rate = altered.len() as f64 / clean.len() as f64;
+        eprintln!(
+            "clean corpus: {} messages, {} altered, false-positive rate {:.2} %",
+            clean.len(),
+            altered.len(),
+            rate * 100.0
+        );
+        for a in &altered {
+            eprintln!("altered: {a}");
+        }
+        assert!(rate < 0.02, "false-positive rate {rate}");
+    }
+}

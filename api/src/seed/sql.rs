@@ -1,0 +1,387 @@
+//! Multi-row INSERTs with explicit ids, sized under SQLite's bound-parameter limit
+//! (32,766), with the statement text built once per shape so SQLite reuses the
+//! prepared statement.
+
+use super::gen::Chunk;
+use super::org::Department;
+use chrono::{DateTime, Utc};
+use entities::{case, case_event, citizen, rating};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
+use std::collections::HashMap;
+
+/// SQLite's default maximum number of bound parameters.
+const MAX_PARAMS: usize = 32_766;
+
+pub const CASE_COLUMNS: &[&str] = &[
+    "id",
+    "tracking_number",
+    "title",
+    "body",
+    "channel",
+    "kind",
+    "category_id",
+    "region_code",
+    "province_code",
+    "city_code",
+    "county_code",
+    "department_id",
+    "citizen_id",
+    "status",
+    "submitted_at",
+    "accepted_at",
+    "rejected_at",
+    "respond_due_at",
+    "responded_at",
+    "reply_due_at",
+    "first_reply_due_at",
+    "first_replied_at",
+    "replied_at",
+    "closed_at",
+    "archived_at",
+    "reply",
+    "rating_level",
+    "duplicate_of",
+    "repeat_of",
+    "published",
+    "supervised",
+    "reopen_count",
+    "version",
+    "idempotency_key",
+    "updated_at",
+];
+pub const EVENT_COLUMNS: &[&str] = &[
+    "id",
+    "case_id",
+    "at",
+    "action",
+    "from_status",
+    "to_status",
+    "department_id",
+    "reply_due_at",
+    "actor",
+    "note",
+];
+pub const RATING_COLUMNS: &[&str] = &[
+    "id",
+    "case_id",
+    "level",
+    "timeliness",
+    "attitude",
+    "result",
+    "comment",
+    "rated_at",
+];
+pub const CITIZEN_COLUMNS: &[&str] = &["id", "name", "phone", "id_number", "email", "address"];
+pub const DEPARTMENT_COLUMNS: &[&str] = &[
+    "id",
+    "name",
+    "region_code",
+    "parent_id",
+    "kind",
+    "path",
+    "created_at",
+];
+
+/// Builds and caches INSERT texts by (table, rows).
+pub struct Inserter {
+    backend: DbBackend,
+    texts: HashMap<(&'static str, usize), String>,
+}
+
+impl Inserter {
+    pub fn new(backend: DbBackend) -> Self {
+        Inserter {
+            backend,
+            texts: HashMap::new(),
+        }
+    }
+
+    fn text(&mut self, table: &'static str, columns: &[&str], rows: usize) -> String {
+        let backend = self.backend;
+        self.texts
+            .entry((table, rows))
+            .or_insert_with(|| {
+                let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+                let mut n = 0;
+                for r in 0..rows {
+                    if r > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push('(');
+                    for c in 0..columns.len() {
+                        if c > 0 {
+                            sql.push_str(", ");
+                        }
+                        n += 1;
+                        match backend {
+                            DbBackend::Postgres => sql.push_str(&format!("${n}")),
+                            _ => sql.push('?'),
+                        }
+                    }
+                    sql.push(')');
+                }
+                sql
+            })
+            .clone()
+    }
+
+    /// Inserts `rows` (each already flattened to `columns.len()` values) in statements of
+    /// at most `MAX_PARAMS` parameters.
+    pub async fn insert<C: ConnectionTrait>(
+        &mut self,
+        db: &C,
+        table: &'static str,
+        columns: &[&str],
+        values: Vec<Value>,
+    ) -> Result<(), DbErr> {
+        let width = columns.len();
+        if self.backend == DbBackend::Sqlite {
+            return insert_literal(db, table, columns, values).await;
+        }
+        let per_statement = (MAX_PARAMS / width).min(1000) * width;
+        let mut values = values.into_iter().peekable();
+        while values.peek().is_some() {
+            let batch: Vec<Value> = values.by_ref().take(per_statement).collect();
+            let rows = batch.len() / width;
+            let sql = self.text(table, columns, rows);
+            db.execute_raw(Statement::from_sql_and_values(self.backend, sql, batch))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// SQLite: the rows as SQL literals, in statements of at most 1000 rows. Parsing
+/// literals is cheaper than binding tens of thousands of parameters one by one, and the
+/// values are the seed's own (strings are quoted with `''` escaping, timestamps written
+/// exactly as sqlx binds them: RFC 3339 with `+00:00`).
+async fn insert_literal<C: ConnectionTrait>(
+    db: &C,
+    table: &str,
+    columns: &[&str],
+    values: Vec<Value>,
+) -> Result<(), DbErr> {
+    let width = columns.len();
+    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    for rows in values.chunks(1000 * width) {
+        let mut sql = String::with_capacity(head.len() + rows.len() * 24);
+        sql.push_str(&head);
+        for (r, row) in rows.chunks(width).enumerate() {
+            sql.push_str(if r == 0 { "(" } else { ", (" });
+            for (c, v) in row.iter().enumerate() {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                literal(v, &mut sql)?;
+            }
+            sql.push(')');
+        }
+        db.execute_unprepared(&sql).await?;
+    }
+    Ok(())
+}
+
+/// Writes `v` as an SQLite literal.
+pub fn literal(v: &Value, out: &mut String) -> Result<(), DbErr> {
+    use std::fmt::Write;
+    let written = match v {
+        Value::BigInt(Some(x)) => write!(out, "{x}"),
+        Value::Int(Some(x)) => write!(out, "{x}"),
+        Value::SmallInt(Some(x)) => write!(out, "{x}"),
+        Value::Bool(Some(b)) => write!(out, "{}", u8::from(*b)),
+        Value::String(Some(s)) => {
+            out.push('\'');
+            for ch in s.chars() {
+                if ch == '\'' {
+                    out.push('\'');
+                }
+                out.push(ch);
+            }
+            out.push('\'');
+            Ok(())
+        }
+        Value::ChronoDateTimeUtc(Some(t)) => {
+            write!(out, "'{}'", t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
+        }
+        Value::BigInt(None)
+        | Value::Int(None)
+        | Value::SmallInt(None)
+        | Value::Bool(None)
+        | Value::String(None)
+        | Value::ChronoDateTimeUtc(None) => {
+            out.push_str("NULL");
+            Ok(())
+        }
+        other => return Err(DbErr::Custom(format!("seed cannot write {other:?} as a literal"))),
+    };
+    written.map_err(|e| DbErr::Custom(e.to_string()))
+}
+
+fn ts(t: DateTime<Utc>) -> Value {
+    t.into()
+}
+
+fn opt_ts(t: Option<DateTime<Utc>>) -> Value {
+    t.into()
+}
+
+pub fn department_values(departments: &[Department], created_at: DateTime<Utc>) -> Vec<Value> {
+    let mut v = Vec::with_capacity(departments.len() * DEPARTMENT_COLUMNS.len());
+    for d in departments {
+        v.push(d.id.into());
+        v.push(d.name.clone().into());
+        v.push(d.region_code.clone().into());
+        v.push(d.parent_id.into());
+        v.push(d.kind.as_str().into());
+        v.push(d.path.clone().into());
+        v.push(ts(created_at));
+    }
+    v
+}
+
+fn case_values(cases: Vec<case::Model>, v: &mut Vec<Value>) {
+    for c in cases {
+        v.push(c.id.into());
+        v.push(c.tracking_number.into());
+        v.push(c.title.into());
+        v.push(c.body.into());
+        v.push(c.channel.as_str().into());
+        v.push(c.kind.as_str().into());
+        v.push(c.category_id.into());
+        v.push(c.region_code.into());
+        v.push(c.province_code.into());
+        v.push(c.city_code.into());
+        v.push(c.county_code.into());
+        v.push(c.department_id.into());
+        v.push(c.citizen_id.into());
+        v.push(c.status.as_str().into());
+        v.push(ts(c.submitted_at));
+        v.push(opt_ts(c.accepted_at));
+        v.push(opt_ts(c.rejected_at));
+        v.push(opt_ts(c.respond_due_at));
+        v.push(opt_ts(c.responded_at));
+        v.push(opt_ts(c.reply_due_at));
+        v.push(opt_ts(c.first_reply_due_at));
+        v.push(opt_ts(c.first_replied_at));
+        v.push(opt_ts(c.replied_at));
+        v.push(opt_ts(c.closed_at));
+        v.push(opt_ts(c.archived_at));
+        v.push(c.reply.into());
+        v.push(c.rating_level.map(|l| l.as_str()).into());
+        v.push(c.duplicate_of.into());
+        v.push(c.repeat_of.into());
+        v.push(c.published.into());
+        v.push(c.supervised.into());
+        v.push(c.reopen_count.into());
+        v.push(c.version.into());
+        v.push(c.idempotency_key.into());
+        v.push(ts(c.updated_at));
+    }
+}
+
+fn event_values(events: Vec<case_event::Model>, v: &mut Vec<Value>) {
+    for e in events {
+        v.push(e.id.into());
+        v.push(e.case_id.into());
+        v.push(ts(e.at));
+        v.push(e.action.as_str().into());
+        v.push(e.from_status.map(|s| s.as_str()).into());
+        v.push(e.to_status.map(|s| s.as_str()).into());
+        v.push(e.department_id.into());
+        v.push(opt_ts(e.reply_due_at));
+        v.push(e.actor.into());
+        v.push(e.note.into());
+    }
+}
+
+fn rating_values(ratings: Vec<rating::Model>, v: &mut Vec<Value>) {
+    for r in ratings {
+        v.push(r.id.into());
+        v.push(r.case_id.into());
+        v.push(r.level.as_str().into());
+        v.push(r.timeliness.into());
+        v.push(r.attitude.into());
+        v.push(r.result.into());
+        v.push(r.comment.into());
+        v.push(ts(r.rated_at));
+    }
+}
+
+fn citizen_values(citizens: Vec<citizen::Model>, v: &mut Vec<Value>) {
+    for c in citizens {
+        v.push(c.id.into());
+        v.push(c.name.into());
+        v.push(c.phone.into());
+        v.push(c.id_number.into());
+        v.push(c.email.into());
+        v.push(c.address.into());
+    }
+}
+
+/// A chunk flattened to parameter values, table by table (built off the async path).
+pub struct Flat {
+    pub cases: usize,
+    pub events: usize,
+    pub ratings: usize,
+    pub citizens: usize,
+    pub values: [Vec<Value>; 4],
+}
+
+pub fn flatten(chunk: Chunk) -> Flat {
+    let (cases, events, ratings, citizens) = (
+        chunk.cases.len(),
+        chunk.events.len(),
+        chunk.ratings.len(),
+        chunk.citizens.len(),
+    );
+    let mut c = Vec::with_capacity(cases * CASE_COLUMNS.len());
+    case_values(chunk.cases, &mut c);
+    let mut e = Vec::with_capacity(events * EVENT_COLUMNS.len());
+    event_values(chunk.events, &mut e);
+    let mut r = Vec::with_capacity(ratings * RATING_COLUMNS.len());
+    rating_values(chunk.ratings, &mut r);
+    let mut z = Vec::with_capacity(citizens * CITIZEN_COLUMNS.len());
+    citizen_values(chunk.citizens, &mut z);
+    Flat {
+        cases,
+        events,
+        ratings,
+        citizens,
+        values: [z, c, e, r],
+    }
+}
+
+/// Inserts a flattened chunk: citizens, cases, events, ratings.
+pub async fn insert_flat<C: ConnectionTrait>(
+    ins: &mut Inserter,
+    db: &C,
+    flat: Flat,
+) -> Result<(), DbErr> {
+    let [z, c, e, r] = flat.values;
+    ins.insert(db, "citizens", CITIZEN_COLUMNS, z).await?;
+    ins.insert(db, "cases", CASE_COLUMNS, c).await?;
+    ins.insert(db, "case_events", EVENT_COLUMNS, e).await?;
+    ins.insert(db, "ratings", RATING_COLUMNS, r).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_row_flattens_to_one_value_per_column() {
+        let data = crate::seed::tests::sample(50);
+        let flat = flatten(data);
+        let [z, c, e, r] = &flat.values;
+        assert_eq!(c.len(), flat.cases * CASE_COLUMNS.len());
+        assert_eq!(e.len(), flat.events * EVENT_COLUMNS.len());
+        assert_eq!(r.len(), flat.ratings * RATING_COLUMNS.len());
+        assert_eq!(z.len(), flat.citizens * CITIZEN_COLUMNS.len());
+        // Every column of the entity is written.
+        use sea_orm::{EntityTrait, IdenStatic, Iterable};
+        let names: Vec<&str> = entities::case::Column::iter().map(|c| c.as_str()).collect();
+        assert_eq!(names, CASE_COLUMNS);
+        let _ = entities::case::Entity;
+    }
+}

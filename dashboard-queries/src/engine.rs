@@ -1,0 +1,382 @@
+//! The core query: every metric for the cases in scope, grouped by up to two keys (a
+//! time bucket and a dimension), as of an instant.
+//!
+//! Two ways to build the per-case facts (`base`), both single passes:
+//! - **current** (`as_of >= now`): no event can be later than as-of, so the facts are
+//!   the columns of `cases` that every writer keeps current; `base` is the scoped,
+//!   windowed rows themselves and the whole answer is one `GROUP BY`.
+//! - **as of the past**: the events of the scoped cases are aggregated per case with
+//!   `MIN/MAX(CASE WHEN at <= as_of …)` in one grouped subquery (the "latest" facts use a
+//!   sortable `(at, id)` key prefixed to the value), then aggregated again.
+//!
+//! One statement aggregates the counts; a second (only when durations are asked for)
+//! fetches the acceptance/reply/response instants of the answered cases, since medians
+//! cannot be summed in SQL portably.
+
+use crate::calendar::WorkCalendar;
+use crate::model::{ratio, Stats, Window};
+use crate::percentile::summarize;
+use crate::sql::{child_expr, push_scope, Resolved, Sql};
+use crate::Error;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbBackend};
+use std::collections::HashMap;
+
+/// The second grouping key of the core query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GroupBy {
+    Nothing,
+    /// The code in the column that holds the scope region's children (callers fold the
+    /// codes that are not children into the scope's own group).
+    ChildRegion,
+    Department,
+    /// The case's own category (callers fold it to its top-level ancestor if needed).
+    Category,
+    Channel,
+    Kind,
+}
+
+/// Group key: (time-bucket index, dimension key).
+pub(crate) type Key = (i64, Option<String>);
+
+/// Maps a raw dimension key to the key of the group it belongs to.
+pub(crate) type Fold<'a> = &'a (dyn Fn(Option<String>) -> Option<String> + Sync);
+
+/// Length of the sortable `(at, id)` prefix: 14 digits of time, 19 of id.
+const KEY_LEN: usize = 33;
+
+/// A text key that sorts like `(at, id)` of the row `alias` (column `at_col`).
+fn sort_key(backend: DbBackend, alias: &str, at_col: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!(
+            "(to_char({alias}.{at_col} AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISS') || \
+             lpad(CAST({alias}.id AS TEXT), 19, '0'))"
+        ),
+        _ => format!("(strftime('%Y%m%d%H%M%S', {alias}.{at_col}) || printf('%019d', {alias}.id))"),
+    }
+}
+
+/// The value after the key prefix of a `sort_key || value` aggregate, as a timestamp.
+fn key_time(backend: DbBackend, expr: &str) -> String {
+    let start = KEY_LEN + 1;
+    match backend {
+        DbBackend::Postgres => format!("CAST(SUBSTR({expr}, {start}) AS TIMESTAMPTZ)"),
+        _ => format!("SUBSTR({expr}, {start})"),
+    }
+}
+
+fn key_text(expr: &str) -> String {
+    format!("SUBSTR({expr}, {})", KEY_LEN + 1)
+}
+
+/// A timestamp column as text (for `key || value`).
+fn ts_text(backend: DbBackend, expr: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("CAST({expr} AS TEXT)"),
+        _ => expr.to_string(),
+    }
+}
+
+/// Appends the bucket index of `c.submitted_at`: a binary search over the bucket
+/// starts, so a daily series costs ~12 comparisons per row, not 365.
+fn push_bucket(q: &mut Sql, buckets: &[DateTime<Utc>], offset: usize) {
+    match buckets.len() {
+        0 => {
+            q.push(&format!("{offset}"));
+        }
+        n => {
+            let mid = n / 2;
+            q.push("CASE WHEN c.submitted_at < ")
+                .bind(buckets[mid])
+                .push(" THEN ");
+            push_bucket(q, &buckets[..mid], offset);
+            q.push(" ELSE ");
+            push_bucket(q, &buckets[mid + 1..], offset + mid + 1);
+            q.push(" END");
+        }
+    }
+}
+
+/// `g1, g2` of a `cases c` row.
+fn push_keys(q: &mut Sql, r: &Resolved, buckets: &[DateTime<Utc>], by: GroupBy) {
+    if buckets.is_empty() {
+        q.push("CAST(0 AS BIGINT)");
+    } else {
+        q.push("CAST(");
+        push_bucket(q, buckets, 0);
+        q.push(" AS BIGINT)");
+    }
+    q.push(" AS g1, ");
+    let g2 = match by {
+        GroupBy::Nothing => "CAST(NULL AS TEXT)".to_string(),
+        GroupBy::ChildRegion => child_expr(r.region.as_ref().map(|x| x.level)).to_string(),
+        GroupBy::Department => "CAST(c.department_id AS TEXT)".into(),
+        GroupBy::Category => "CAST(c.category_id AS TEXT)".into(),
+        GroupBy::Channel => "CAST(c.channel AS TEXT)".into(),
+        GroupBy::Kind => "CAST(c.kind AS TEXT)".into(),
+    };
+    q.push(&g2).push(" AS g2");
+}
+
+/// The scoped, windowed cases: ` FROM cases c WHERE …`.
+fn push_cases(q: &mut Sql, r: &Resolved, w: &Window) {
+    q.push(" FROM cases c WHERE c.submitted_at >= ")
+        .bind(w.from)
+        .push(" AND c.submitted_at < ")
+        .bind(w.to)
+        .push(" AND c.submitted_at <= ")
+        .bind(w.as_of);
+    push_scope(q, r);
+}
+
+/// Appends `WITH base AS (…)`: one row per counted case with the columns `g1, g2,
+/// acc_at, rej_at, rep_at, resp_at, due1, due_now, st, rl, repeat_of`, each as it
+/// stood at `as_of`.
+fn push_base(q: &mut Sql, r: &Resolved, w: &Window, buckets: &[DateTime<Utc>], by: GroupBy) {
+    if w.is_current() {
+        push_current_base(q, r, w, buckets, by);
+    } else {
+        push_past_base(q, r, w, buckets, by);
+    }
+}
+
+/// The current row is the state at as-of: no event is later than now.
+fn push_current_base(
+    q: &mut Sql,
+    r: &Resolved,
+    w: &Window,
+    buckets: &[DateTime<Utc>],
+    by: GroupBy,
+) {
+    q.push("WITH base AS (SELECT ");
+    push_keys(q, r, buckets, by);
+    q.push(
+        ", c.accepted_at AS acc_at, c.rejected_at AS rej_at, c.first_replied_at AS rep_at, \
+         CASE WHEN c.first_replied_at < c.responded_at THEN c.first_replied_at \
+         ELSE COALESCE(c.responded_at, c.first_replied_at) END AS resp_at, \
+         c.first_reply_due_at AS due1, c.reply_due_at AS due_now, \
+         CAST(c.status AS TEXT) AS st, CAST(c.rating_level AS TEXT) AS rl, c.repeat_of",
+    );
+    push_cases(q, r, w);
+    // Every merge is at or before now ≤ as-of.
+    q.push(" AND c.duplicate_of IS NULL)");
+}
+
+/// Facts rebuilt from the trail, one grouped pass over the scoped cases' events.
+fn push_past_base(q: &mut Sql, r: &Resolved, w: &Window, buckets: &[DateTime<Utc>], by: GroupBy) {
+    let backend = q.backend();
+    let t = w.as_of;
+    let ek = sort_key(backend, "e", "at");
+    let due = ts_text(backend, "e.reply_due_at");
+
+    q.push("WITH sc AS (SELECT c.id, c.submitted_at, c.duplicate_of, c.repeat_of, ");
+    push_keys(q, r, buckets, by);
+    push_cases(q, r, w);
+    q.push("), ag AS (SELECT e.case_id");
+    // First instant of an action, at or before as-of.
+    for (action, col) in [
+        ("'accept'", "acc_at"),
+        ("'reject'", "rej_at"),
+        ("'reply'", "rep_at"),
+        ("'respond', 'reply'", "resp_at"),
+    ] {
+        q.push(", MIN(CASE WHEN e.action IN (")
+            .push(action)
+            .push(") AND e.at <= ")
+            .bind(t)
+            .push(&format!(" THEN e.at END) AS {col}"));
+    }
+    // The first merge ever (a duplicate counts until then).
+    q.push(", MIN(CASE WHEN e.action = 'merge' THEN e.at END) AS merge_at");
+    // The first reopen, as a sortable key.
+    q.push(", MIN(CASE WHEN e.action = 'reopen' AND e.at <= ")
+        .bind(t)
+        .push(&format!(" THEN {ek} END) AS r1"));
+    // The latest accept/extend deadline (valid as the first-round one when no reopen
+    // came before it).
+    q.push(
+        ", MAX(CASE WHEN e.action IN ('accept', 'extend') AND e.reply_due_at IS NOT NULL \
+         AND e.at <= ",
+    )
+    .bind(t)
+    .push(&format!(" THEN {ek} || {due} END) AS d1k"));
+    // The deadline in force and the status: the latest event carrying one.
+    q.push(", MAX(CASE WHEN e.reply_due_at IS NOT NULL AND e.at <= ")
+        .bind(t)
+        .push(&format!(" THEN {ek} || {due} END) AS dnk"));
+    q.push(", MAX(CASE WHEN e.to_status IS NOT NULL AND e.at <= ")
+        .bind(t)
+        .push(&format!(
+            " THEN {ek} || CAST(e.to_status AS TEXT) END) AS stk \
+             FROM sc JOIN case_events e ON e.case_id = sc.id GROUP BY e.case_id)"
+        ));
+    // Cases with an accept/extend after their first reopen: the first-round deadline is
+    // the latest one before that reopen (a second, small grouped join).
+    q.push(&format!(
+        ", fx AS (SELECT e.case_id, MAX({ek} || {due}) AS d1k FROM ag \
+         JOIN case_events e ON e.case_id = ag.case_id WHERE ag.r1 IS NOT NULL \
+         AND SUBSTR(ag.d1k, 1, {KEY_LEN}) > ag.r1 \
+         AND e.action IN ('accept', 'extend') AND e.reply_due_at IS NOT NULL \
+         AND {ek} < ag.r1 GROUP BY e.case_id)"
+    ));
+    // The latest rating at as-of.
+    let gk = sort_key(backend, "g", "rated_at");
+    q.push(&format!(
+        ", rt AS (SELECT g.case_id, MAX({gk} || CAST(g.level AS TEXT)) AS k \
+         FROM sc JOIN ratings g ON g.case_id = sc.id WHERE g.rated_at <= "
+    ))
+    .bind(t)
+    .push(" GROUP BY g.case_id)");
+    let due1 = key_time(
+        backend,
+        &format!(
+            "CASE WHEN ag.r1 IS NULL OR SUBSTR(ag.d1k, 1, {KEY_LEN}) < ag.r1 \
+             THEN ag.d1k ELSE fx.d1k END"
+        ),
+    );
+    q.push(&format!(
+        ", base AS (SELECT sc.g1, sc.g2, ag.acc_at, ag.rej_at, ag.rep_at, ag.resp_at, \
+         {due1} AS due1, {} AS due_now, {} AS st, {} AS rl, sc.repeat_of \
+         FROM sc LEFT JOIN ag ON ag.case_id = sc.id LEFT JOIN fx ON fx.case_id = sc.id \
+         LEFT JOIN rt ON rt.case_id = sc.id \
+         WHERE sc.duplicate_of IS NULL OR COALESCE(ag.merge_at, sc.submitted_at) > ",
+        key_time(backend, "ag.dnk"),
+        key_text("ag.stk"),
+        key_text("rt.k"),
+    ))
+    .bind(t)
+    .push(")");
+}
+
+const OPEN: &str = "('accepted', 'assigned', 'in_progress')";
+
+/// Every metric for the cases of `r` in `w`, grouped by (bucket, `fold(by)`). Groups
+/// without cases are absent: callers zero-fill.
+pub(crate) async fn aggregate<C: ConnectionTrait>(
+    db: &C,
+    r: &Resolved,
+    w: &Window,
+    buckets: &[DateTime<Utc>],
+    by: GroupBy,
+    fold: Fold<'_>,
+) -> Result<HashMap<Key, Stats>, Error> {
+    let backend = db.get_database_backend();
+    let t = w.as_of;
+
+    let mut q = Sql::new(backend);
+    push_base(&mut q, r, w, buckets, by);
+    q.push(
+        " SELECT g1, g2, COUNT(*) AS received, COUNT(acc_at) AS accepted, \
+         COUNT(rej_at) AS rejected, COUNT(CASE WHEN acc_at IS NOT NULL AND due1 <= ",
+    )
+    .bind(t)
+    .push(" THEN 1 END) AS due, COUNT(CASE WHEN acc_at IS NOT NULL AND due1 <= ")
+    .bind(t)
+    .push(" AND rep_at IS NOT NULL THEN 1 END) AS replied_when_due, COUNT(CASE WHEN acc_at IS NOT NULL AND due1 <= ")
+    .bind(t)
+    .push(" AND rep_at <= due1 THEN 1 END) AS on_time, \
+         COUNT(CASE WHEN acc_at IS NOT NULL AND st IN ('closed', 'archived') THEN 1 END) AS closed, \
+         COUNT(rep_at) AS replied, COUNT(rl) AS rated, \
+         COUNT(CASE WHEN rl = 'satisfied' THEN 1 END) AS satisfied, \
+         COUNT(CASE WHEN rl = 'basically_satisfied' THEN 1 END) AS basically_satisfied, \
+         COUNT(CASE WHEN rl = 'dissatisfied' THEN 1 END) AS dissatisfied, \
+         COUNT(CASE WHEN acc_at IS NOT NULL AND st IN ")
+    .push(OPEN)
+    .push(" AND due_now < ")
+    .bind(t)
+    .push(" THEN 1 END) AS overdue_now, COUNT(repeat_of) AS repeats FROM base GROUP BY g1, g2");
+
+    let mut out: HashMap<Key, Stats> = HashMap::new();
+    for row in db.query_all_raw(q.build()).await? {
+        let key: Key = (row.try_get("", "g1")?, fold(row.try_get("", "g2")?));
+        let n = |col: &str| row.try_get::<i64>("", col);
+        let s = out.entry(key).or_default();
+        s.received += n("received")?;
+        s.accepted += n("accepted")?;
+        s.rejected += n("rejected")?;
+        s.due += n("due")?;
+        s.replied_when_due += n("replied_when_due")?;
+        s.on_time += n("on_time")?;
+        s.closed += n("closed")?;
+        s.replied += n("replied")?;
+        s.rated += n("rated")?;
+        s.satisfied += n("satisfied")?;
+        s.basically_satisfied += n("basically_satisfied")?;
+        s.dissatisfied += n("dissatisfied")?;
+        s.overdue_now += n("overdue_now")?;
+        s.repeats += n("repeats")?;
+    }
+
+    if w.durations && out.values().any(|s| s.accepted > 0) {
+        durations(db, r, w, buckets, by, fold, &mut out).await?;
+    }
+    for s in out.values_mut() {
+        finish(s);
+    }
+    Ok(out)
+}
+
+/// Fills the duration summaries of the groups from the answered cases' instants.
+#[allow(clippy::too_many_arguments)]
+async fn durations<C: ConnectionTrait>(
+    db: &C,
+    r: &Resolved,
+    w: &Window,
+    buckets: &[DateTime<Utc>],
+    by: GroupBy,
+    fold: Fold<'_>,
+    out: &mut HashMap<Key, Stats>,
+) -> Result<(), Error> {
+    // The working-day calendar (the `holidays` table), read once per call.
+    let calendar = WorkCalendar::load(db).await?;
+    let mut q = Sql::new(db.get_database_backend());
+    push_base(&mut q, r, w, buckets, by);
+    q.push(
+        " SELECT g1, g2, acc_at, rep_at, resp_at FROM base \
+         WHERE acc_at IS NOT NULL AND resp_at IS NOT NULL",
+    );
+    #[derive(Default)]
+    struct Durations {
+        reply_h: Vec<f64>,
+        reply_d: Vec<f64>,
+        resp_h: Vec<f64>,
+        resp_d: Vec<f64>,
+    }
+    let mut found: HashMap<Key, Durations> = HashMap::new();
+    for row in db.query_all_raw(q.build()).await? {
+        let key: Key = (row.try_get("", "g1")?, fold(row.try_get("", "g2")?));
+        let acc: DateTime<Utc> = row.try_get("", "acc_at")?;
+        let rep: Option<DateTime<Utc>> = row.try_get("", "rep_at")?;
+        let resp: DateTime<Utc> = row.try_get("", "resp_at")?;
+        let d = found.entry(key).or_default();
+        if let Some(rep) = rep {
+            d.reply_h.push(WorkCalendar::clock_hours(acc, rep));
+            d.reply_d.push(calendar.working_days_between(acc, rep));
+        }
+        d.resp_h.push(WorkCalendar::clock_hours(acc, resp));
+        d.resp_d.push(calendar.working_days_between(acc, resp));
+    }
+    for (key, mut d) in found {
+        let s = out.entry(key).or_default();
+        s.reply_hours = summarize(&mut d.reply_h);
+        s.reply_working_days = summarize(&mut d.reply_d);
+        s.response_hours = summarize(&mut d.resp_h);
+        s.response_working_days = summarize(&mut d.resp_d);
+    }
+    Ok(())
+}
+
+/// Keeps every key as it is.
+pub(crate) fn identity(k: Option<String>) -> Option<String> {
+    k
+}
+
+/// Fills the rates from the counts.
+pub(crate) fn finish(s: &mut Stats) {
+    s.reply_rate = ratio(s.replied_when_due, s.due);
+    s.on_time_rate = ratio(s.on_time, s.due);
+    s.completion_rate = ratio(s.closed, s.accepted);
+    s.satisfaction_rate = ratio(s.satisfied + s.basically_satisfied, s.rated);
+    s.participation_rate = ratio(s.rated, s.replied);
+    s.repeat_rate = ratio(s.repeats, s.received);
+}
