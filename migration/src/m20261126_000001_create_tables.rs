@@ -178,7 +178,6 @@ impl MigrationTrait for Migration {
             index("cases", &["category_id", "submitted_at"]),
             index("cases", &["status", "reply_due_at"]),
             index("cases", &["citizen_id"]),
-            index("cases", &["duplicate_of"]),
             index("case_events", &["case_id", "at"]),
             index("case_events", &["action", "at"]),
             index("ratings", &["case_id", "rated_at"]),
@@ -186,6 +185,16 @@ impl MigrationTrait for Migration {
         for index in indexes {
             manager.create_index(index).await?;
         }
+        // Partial: only the few merged duplicates are indexed. A full index on a column
+        // that is almost always NULL tempts SQLite's planner to serve `duplicate_of IS
+        // NULL` (every public list) from it and sort a million rows.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX IF NOT EXISTS idx_cases_duplicate_of ON cases (duplicate_of) \
+                 WHERE duplicate_of IS NOT NULL",
+            )
+            .await?;
         Ok(())
     }
 

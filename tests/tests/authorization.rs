@@ -29,13 +29,14 @@ const FB: &str = "FORBIDDEN";
 const NF: &str = "NOT_FOUND";
 
 /// Operation → expected outcome for each caller of [`WHO`].
-const MATRIX: [(&str, [&str; 7]); 22] = [
+const MATRIX: [(&str, [&str; 7]); 23] = [
     ("submitCase", [OK, OK, OK, OK, OK, FB, OK]),
     ("acceptCase", [UN, OK, NF, FB, FB, FB, OK]),
     ("rejectCase", [UN, OK, NF, FB, FB, FB, OK]),
     ("assignCase", [UN, OK, NF, FB, FB, FB, OK]),
     ("transferCase", [UN, OK, NF, OK, NF, FB, OK]),
     ("claimCase", [UN, FB, FB, OK, NF, FB, OK]),
+    ("respondCase", [UN, FB, FB, OK, NF, FB, OK]),
     ("remindCase", [UN, OK, NF, FB, FB, FB, OK]),
     ("extendDeadline", [UN, OK, NF, FB, FB, FB, OK]),
     ("replyCase", [UN, FB, FB, OK, NF, FB, OK]),
@@ -148,6 +149,7 @@ async fn prepare(app: &TestApp, w: &World, op: &str) -> (String, Value) {
             on(Assigned).await,
         ),
         "claimCase" => (case_op("claimCase(id: $id)"), on(Assigned).await),
+        "respondCase" => (case_op("respondCase(id: $id, note: \"已电话联系\")"), on(InProgress).await),
         "remindCase" => (case_op("remindCase(id: $id)"), on(Assigned).await),
         "extendDeadline" => (case_op("extendDeadline(id: $id, workingDays: 2, reason: \"r\")"), on(InProgress).await),
         "replyCase" => (case_op("replyCase(id: $id, reply: \"答复\")"), on(InProgress).await),

@@ -189,13 +189,22 @@ impl CaseConnection {
 async fn prefetch(ctx: &Context<'_>, rows: &[case::Model], node: Lookahead<'_>) -> ApiResult<()> {
     let loaders = ctx.loaders()?;
     if node.field("region").exists() {
-        loaders.regions.load_many(rows.iter().map(|r| r.region_code.clone())).await?;
+        loaders
+            .regions
+            .load_many(rows.iter().map(|r| r.region_code.clone()))
+            .await?;
     }
     if node.field("department").exists() {
-        loaders.departments.load_many(rows.iter().filter_map(|r| r.department_id)).await?;
+        loaders
+            .departments
+            .load_many(rows.iter().filter_map(|r| r.department_id))
+            .await?;
     }
     if node.field("category").exists() {
-        loaders.categories.load_many(rows.iter().filter_map(|r| r.category_id)).await?;
+        loaders
+            .categories
+            .load_many(rows.iter().filter_map(|r| r.category_id))
+            .await?;
     }
     if node.field("rating").exists() {
         loaders.ratings.load_many(rows.iter().map(|r| r.id)).await?;

@@ -187,6 +187,17 @@ impl WorkflowMutation {
         run(ctx, &id, expected_version, Command::Claim).await
     }
 
+    /// 响应: the department has contacted the citizen (the 8-hour response); the status stays.
+    async fn respond_case(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        note: Option<String>,
+        expected_version: Option<i32>,
+    ) -> ApiResult<CaseNode> {
+        run(ctx, &id, expected_version, Command::Respond { note }).await
+    }
+
     /// 催办: a reminder to the department; the status stays.
     async fn remind_case(
         &self,

@@ -511,13 +511,14 @@ impl Generator {
         } else {
             None
         };
-        let repeat_of =
-            if duplicate_of.is_none() && u >= mix::DUPLICATE && u < mix::DUPLICATE + mix::REPEAT {
-                self.recent_pick(TimeDelta::days(7), TimeDelta::days(90), submitted_at)
-                    .filter(|r| r.citizen_id.is_some())
-            } else {
-                None
-            };
+        let repeat_of = if duplicate_of.is_none()
+            && (mix::DUPLICATE..mix::DUPLICATE + mix::REPEAT).contains(&u)
+        {
+            self.recent_pick(TimeDelta::days(7), TimeDelta::days(90), submitted_at)
+                .filter(|r| r.citizen_id.is_some())
+        } else {
+            None
+        };
         let earlier = duplicate_of.as_ref().or(repeat_of.as_ref());
 
         let (category, region, kind) = match earlier {
@@ -704,7 +705,7 @@ impl Generator {
             e.case_id = id;
             chunk.events.push(e);
         }
-        if self.produced % self.stride == 0 {
+        if self.produced.is_multiple_of(self.stride) {
             let horizon = submitted_at - TimeDelta::days(91);
             while self
                 .recent

@@ -158,6 +158,7 @@ pub fn replay(row: &mut case::Model, events: &[case_event::Model], ratings: &[ra
 /// `domain.md`, as the workflow's state machine enforces it (status-keeping events
 /// record their unchanged status as `to`; respond and publish are not mutations and
 /// may happen to any live case).
+#[cfg(test)]
 pub fn is_legal(from: Option<CaseStatus>, action: CaseAction, to: Option<CaseStatus>) -> bool {
     use CaseAction as A;
     use CaseStatus as S;

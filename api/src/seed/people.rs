@@ -78,6 +78,7 @@ pub fn id_check_char(first17: &str) -> Option<char> {
 }
 
 /// Whether an 18-character resident ID number has a valid check character.
+#[cfg(test)]
 pub fn id_number_is_valid(id: &str) -> bool {
     let Some(first17) = id.get(..17) else {
         return false;

@@ -135,9 +135,6 @@ impl Inserter {
         values: Vec<Value>,
     ) -> Result<(), DbErr> {
         let width = columns.len();
-        if self.backend == DbBackend::Sqlite {
-            return insert_literal(db, table, columns, values).await;
-        }
         let per_statement = (MAX_PARAMS / width).min(1000) * width;
         let mut values = values.into_iter().peekable();
         while values.peek().is_some() {
@@ -151,70 +148,33 @@ impl Inserter {
     }
 }
 
-/// SQLite: the rows as SQL literals, in statements of at most 1000 rows. Parsing
-/// literals is cheaper than binding tens of thousands of parameters one by one, and the
-/// values are the seed's own (strings are quoted with `''` escaping, timestamps written
-/// exactly as sqlx binds them: RFC 3339 with `+00:00`).
-async fn insert_literal<C: ConnectionTrait>(
-    db: &C,
-    table: &str,
-    columns: &[&str],
-    values: Vec<Value>,
-) -> Result<(), DbErr> {
-    let width = columns.len();
-    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-    for rows in values.chunks(1000 * width) {
-        let mut sql = String::with_capacity(head.len() + rows.len() * 24);
-        sql.push_str(&head);
-        for (r, row) in rows.chunks(width).enumerate() {
-            sql.push_str(if r == 0 { "(" } else { ", (" });
-            for (c, v) in row.iter().enumerate() {
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                literal(v, &mut sql)?;
-            }
-            sql.push(')');
+/// The secondary indexes of the seeded tables (not the primary keys or unique
+/// constraints), as the statements that create them, read from the database itself so
+/// they match the migration exactly.
+pub async fn secondary_indexes<C: ConnectionTrait>(db: &C) -> Result<Vec<(String, String)>, DbErr> {
+    let sql = match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+             AND tbl_name IN ('cases', 'case_events', 'ratings', 'citizens') ORDER BY name"
         }
-        db.execute_unprepared(&sql).await?;
-    }
-    Ok(())
-}
-
-/// Writes `v` as an SQLite literal.
-pub fn literal(v: &Value, out: &mut String) -> Result<(), DbErr> {
-    use std::fmt::Write;
-    let written = match v {
-        Value::BigInt(Some(x)) => write!(out, "{x}"),
-        Value::Int(Some(x)) => write!(out, "{x}"),
-        Value::SmallInt(Some(x)) => write!(out, "{x}"),
-        Value::Bool(Some(b)) => write!(out, "{}", u8::from(*b)),
-        Value::String(Some(s)) => {
-            out.push('\'');
-            for ch in s.chars() {
-                if ch == '\'' {
-                    out.push('\'');
-                }
-                out.push(ch);
-            }
-            out.push('\'');
-            Ok(())
+        DbBackend::Postgres => {
+            "SELECT indexname AS name, indexdef AS sql FROM pg_indexes WHERE schemaname = current_schema() \
+             AND tablename IN ('cases', 'case_events', 'ratings', 'citizens') \
+             AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname"
         }
-        Value::ChronoDateTimeUtc(Some(t)) => {
-            write!(out, "'{}'", t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
-        }
-        Value::BigInt(None)
-        | Value::Int(None)
-        | Value::SmallInt(None)
-        | Value::Bool(None)
-        | Value::String(None)
-        | Value::ChronoDateTimeUtc(None) => {
-            out.push_str("NULL");
-            Ok(())
-        }
-        other => return Err(DbErr::Custom(format!("seed cannot write {other:?} as a literal"))),
+        _ => return Ok(Vec::new()),
     };
-    written.map_err(|e| DbErr::Custom(e.to_string()))
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<String>("", "name")?,
+                r.try_get::<String>("", "sql")?,
+            ))
+        })
+        .collect()
 }
 
 fn ts(t: DateTime<Utc>) -> Value {
@@ -379,9 +339,8 @@ mod tests {
         assert_eq!(r.len(), flat.ratings * RATING_COLUMNS.len());
         assert_eq!(z.len(), flat.citizens * CITIZEN_COLUMNS.len());
         // Every column of the entity is written.
-        use sea_orm::{EntityTrait, IdenStatic, Iterable};
+        use sea_orm::{IdenStatic, Iterable};
         let names: Vec<&str> = entities::case::Column::iter().map(|c| c.as_str()).collect();
         assert_eq!(names, CASE_COLUMNS);
-        let _ = entities::case::Entity;
     }
 }

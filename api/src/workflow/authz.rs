@@ -54,7 +54,9 @@ pub fn allowed(role: Role, op: Operation) -> bool {
         // A department works the cases given to it.
         Role::Handler => match op {
             Operation::Submit => true,
-            Operation::Case(action) => matches!(action, Claim | Transfer | Reply | Close | Rate),
+            Operation::Case(action) => {
+                matches!(action, Claim | Respond | Transfer | Reply | Close | Rate)
+            }
             Operation::Admin => false,
         },
     }

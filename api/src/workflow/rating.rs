@@ -140,8 +140,7 @@ pub async fn rate(
         rating_level: Set(Some(input.level)),
         ..Default::default()
     };
-    let txn = begin_versioned(env.db, &current, changes, env.now)
-    .await?;
+    let txn = begin_versioned(env.db, &current, changes, env.now).await?;
     rating::ActiveModel {
         case_id: Set(id),
         level: Set(input.level),

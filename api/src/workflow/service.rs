@@ -52,6 +52,9 @@ pub enum Command {
         reason: String,
     },
     Claim,
+    Respond {
+        note: Option<String>,
+    },
     Remind {
         note: Option<String>,
     },
@@ -84,6 +87,7 @@ impl Command {
             Command::Assign { .. } => Action::Assign,
             Command::Transfer { .. } => Action::Transfer,
             Command::Claim => Action::Claim,
+            Command::Respond { .. } => Action::Respond,
             Command::Remind { .. } => Action::Remind,
             Command::Extend { .. } => Action::Extend,
             Command::Reply { .. } => Action::Reply,
@@ -104,6 +108,7 @@ impl Command {
             | Command::Supervise { reason } => Some(reason.trim().to_string()),
             Command::Assign { note, .. }
             | Command::Remind { note }
+            | Command::Respond { note }
             | Command::Close { note }
             | Command::Archive { note } => note.as_deref().map(str::trim).map(str::to_string),
             Command::Accept | Command::Claim | Command::Reply { .. } => None,
@@ -121,6 +126,7 @@ impl Command {
             Command::Reply { text } => required_text("reply", text)?,
             Command::Assign { note, .. }
             | Command::Remind { note }
+            | Command::Respond { note }
             | Command::Close { note }
             | Command::Archive { note } => optional_text("note", note.as_deref())?,
             Command::Accept | Command::Claim => {}
@@ -328,7 +334,10 @@ pub async fn apply(
             changes.department_id = Set(Some(target.id));
             department_id = Some(target.id);
         }
-        Command::Claim => {
+        // Taking a case on is not yet answering the citizen: the response time runs
+        // until the first `respond` (or the reply, when no contact came first).
+        Command::Claim => {}
+        Command::Respond { .. } => {
             if current.responded_at.is_none() {
                 changes.responded_at = Set(Some(now));
             }

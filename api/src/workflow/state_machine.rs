@@ -20,6 +20,8 @@ pub enum Action {
     Assign,
     Transfer,
     Claim,
+    /// 响应: the department's first contact with the citizen; the status stays.
+    Respond,
     Remind,
     Extend,
     Reply,
@@ -33,12 +35,13 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::Accept,
         Action::Reject,
         Action::Assign,
         Action::Transfer,
         Action::Claim,
+        Action::Respond,
         Action::Remind,
         Action::Extend,
         Action::Reply,
@@ -58,6 +61,7 @@ impl Action {
             Action::Assign => CaseAction::Assign,
             Action::Transfer => CaseAction::Transfer,
             Action::Claim => CaseAction::Claim,
+            Action::Respond => CaseAction::Respond,
             Action::Remind => CaseAction::Remind,
             Action::Extend => CaseAction::Extend,
             Action::Reply => CaseAction::Reply,
@@ -71,7 +75,7 @@ impl Action {
     }
 
     /// The inverse of [`Action::event`]; `None` for events no mutation records as an
-    /// action (submit, respond, publish, edit).
+    /// action (submit, publish, edit).
     pub fn from_event(action: CaseAction) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.event() == action)
     }
@@ -84,6 +88,7 @@ impl Action {
             Action::Assign => "assign",
             Action::Transfer => "transfer",
             Action::Claim => "claim",
+            Action::Respond => "respond to",
             Action::Remind => "remind",
             Action::Extend => "extend the deadline of",
             Action::Reply => "reply to",
@@ -139,6 +144,7 @@ pub fn transition(status: CaseStatus, action: Action) -> Result<CaseStatus, Refu
         (Assign, Accepted) => Assigned,
         (Transfer, Assigned | InProgress) => Assigned,
         (Claim, Assigned) => InProgress,
+        (Respond, InProgress) => InProgress,
         (Reply, InProgress) => Replied,
         (Close, Replied) => Closed,
         (Archive, Closed) => Archived,

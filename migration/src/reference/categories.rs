@@ -18,7 +18,10 @@ pub(super) async fn load<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
         let parent_id = if parent.is_empty() {
             None
         } else {
-            Some(*ids.get(parent).ok_or_else(|| csv_error("category", parent))?)
+            Some(
+                *ids.get(parent)
+                    .ok_or_else(|| csv_error("category", parent))?,
+            )
         };
         category::Entity::insert(category::ActiveModel {
             id: Set(id),

@@ -52,7 +52,9 @@ pub(super) async fn load<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
             name: Set(d.name.clone()),
             is_off_day: Set(d.is_off_day),
         });
-        holiday::Entity::insert_many(models).exec_without_returning(db).await?;
+        holiday::Entity::insert_many(models)
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }

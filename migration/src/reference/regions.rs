@@ -111,7 +111,9 @@ pub(super) async fn load<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
             city_code: Set(r.city_code.clone()),
             county_code: Set(r.county_code.clone()),
         });
-        region::Entity::insert_many(models).exec_without_returning(db).await?;
+        region::Entity::insert_many(models)
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }
