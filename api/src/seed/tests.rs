@@ -359,21 +359,3 @@ async fn seeding_an_empty_database_twice_refuses_the_second_time() {
         .expect_err("second seed refuses");
     assert!(err.to_string().contains("already has 300 cases"), "{err}");
 }
-
-/// `cargo test --release -p minyi --lib seed::tests::generation_speed -- --ignored --nocapture`
-#[test]
-#[ignore = "timing only"]
-fn generation_speed() {
-    let started = std::time::Instant::now();
-    let mut g = generator(1, 200_000);
-    let mut events = 0;
-    while let Some(c) = g.next_chunk(5000) {
-        events += c.events.len();
-        let _ = super::sql::flatten(c);
-    }
-    let secs = started.elapsed().as_secs_f64();
-    eprintln!(
-        "generated 200000 cases, {events} events in {secs:.2} s: {:.0} cases/s",
-        200_000.0 / secs
-    );
-}
