@@ -557,3 +557,42 @@ fn the_schema_matches_its_snapshot() {
         );
     }
 }
+
+db_test!(
+    the_public_reads_free_text_with_personal_data_masked_and_staff_read_it_verbatim,
+    |app| async move {
+        let citizen = fixtures::citizen(&app.db, "李秀英").await;
+        let mut new = NewCase::new("510104", at(2025, 3, 3, 9, 0, 0));
+        new.body = "我是李秀英，电话138-1234-5678，身份证11010519491231002X，小区电梯坏了。".into();
+        new.reply = Some("已联系李秀英女士，电梯已于3月5日修复。".into());
+        new.citizen_id = Some(citizen.id);
+        let case = fixtures::case(&app.db, new).await;
+        let query = "query($id: ID!) { case(id: $id) { body reply } }";
+        let vars = json!({ "id": case.id.to_string() });
+
+        let public = app.graphql(query, vars.clone()).await;
+        assert_eq!(
+            data(&public)["case"]["body"],
+            "我是[姓名]，电话[手机号]，身份证[身份证号]，小区电梯坏了。"
+        );
+        assert_eq!(
+            data(&public)["case"]["reply"],
+            "已联系[姓名]女士，电梯已于3月5日修复。"
+        );
+
+        let admin = app
+            .create_key(minyi::keys::KeyGrant {
+                role: Role::Admin,
+                region_code: None,
+                department_id: None,
+                panel_id: None,
+                label: None,
+            })
+            .await;
+        let staff = app.graphql_as(Some(&admin), query, vars).await;
+        assert_eq!(
+            data(&staff)["case"]["body"],
+            "我是李秀英，电话138-1234-5678，身份证11010519491231002X，小区电梯坏了。"
+        );
+    }
+);

@@ -23,6 +23,23 @@ pub fn is_overdue(case: &case::Model, now: DateTime<Utc>) -> bool {
 
 pub struct CaseNode(pub case::Model);
 
+impl CaseNode {
+    /// `text` as this caller may see it: verbatim for roles that see personal data,
+    /// otherwise with phone numbers, ID numbers, e-mails, bank cards, plates and the
+    /// citizen's own name masked.
+    async fn free_text(&self, ctx: &Context<'_>, text: &str) -> ApiResult<String> {
+        if ctx.principal()?.sees_personal_data() {
+            return Ok(text.to_string());
+        }
+        let name = match self.0.citizen_id {
+            Some(id) => ctx.loaders()?.citizens.load_one(id).await?.map(|c| c.name),
+            None => None,
+        };
+        let names: Vec<&str> = name.as_deref().into_iter().collect();
+        Ok(crate::open_data::redaction::redact(text, &names).text)
+    }
+}
+
 #[Object(name = "Case")]
 impl CaseNode {
     async fn id(&self) -> ID {
@@ -31,11 +48,13 @@ impl CaseNode {
     async fn tracking_number(&self) -> &str {
         &self.0.tracking_number
     }
-    async fn title(&self) -> &str {
-        &self.0.title
+    /// Free text is shown as written to staff and with personal data masked to everyone
+    /// else (see docs/OPEN_DATA.md).
+    async fn title(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        self.free_text(ctx, &self.0.title).await
     }
-    async fn body(&self) -> &str {
-        &self.0.body
+    async fn body(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        self.free_text(ctx, &self.0.body).await
     }
     async fn channel(&self) -> Channel {
         self.0.channel
@@ -98,8 +117,11 @@ impl CaseNode {
         self.0.archived_at
     }
     /// The department's public answer.
-    async fn reply(&self) -> Option<&str> {
-        self.0.reply.as_deref()
+    async fn reply(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        match &self.0.reply {
+            Some(text) => Ok(Some(self.free_text(ctx, text).await?)),
+            None => Ok(None),
+        }
     }
     /// Still awaiting its reply after the deadline.
     async fn is_overdue(&self) -> bool {
@@ -141,11 +163,18 @@ impl CaseNode {
     /// The citizen's latest rating.
     async fn rating(&self, ctx: &Context<'_>) -> ApiResult<Option<Rating>> {
         let rows = ctx.loaders()?.ratings.load_one(self.0.id).await?;
-        Ok(rows
+        let Some(mut rating) = rows
             .unwrap_or_default()
             .into_iter()
             .last()
-            .map(Rating::from))
+            .map(Rating::from)
+        else {
+            return Ok(None);
+        };
+        if let Some(comment) = &rating.comment {
+            rating.comment = Some(self.free_text(ctx, comment).await?);
+        }
+        Ok(Some(rating))
     }
     /// The submitting citizen's personal data: leaders, handlers and admins only.
     async fn citizen(&self, ctx: &Context<'_>) -> ApiResult<Option<Citizen>> {

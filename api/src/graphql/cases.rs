@@ -188,6 +188,16 @@ impl CaseConnection {
 /// longer to walk than the delay; prefetching makes one query per relation certain.
 async fn prefetch(ctx: &Context<'_>, rows: &[case::Model], node: Lookahead<'_>) -> ApiResult<()> {
     let loaders = ctx.loaders()?;
+    let free_text = ["title", "body", "reply"]
+        .iter()
+        .any(|f| node.field(f).exists());
+    if free_text && !ctx.principal()?.sees_personal_data() {
+        // Masking needs each citizen's name: fetch them for the page at once.
+        loaders
+            .citizens
+            .load_many(rows.iter().filter_map(|r| r.citizen_id))
+            .await?;
+    }
     if node.field("region").exists() {
         loaders
             .regions
