@@ -154,40 +154,17 @@ pub fn replay(row: &mut case::Model, events: &[case_event::Model], ratings: &[ra
     }
 }
 
-/// Whether `action` may happen in status `from` and lead to `to`: the lifecycle of
-/// `domain.md`, as the workflow's state machine enforces it (status-keeping events
-/// record their unchanged status as `to`; respond and publish are not mutations and
-/// may happen to any live case).
+/// Whether `action` may happen in status `from` and lead to `to`: the workflow's own
+/// state machine decides; status-keeping events record their unchanged status as `to`,
+/// and `publish` (not a workflow mutation) may happen to any live case.
 #[cfg(test)]
 pub fn is_legal(from: Option<CaseStatus>, action: CaseAction, to: Option<CaseStatus>) -> bool {
-    use CaseAction as A;
-    use CaseStatus as S;
-    let open = |s: S| {
-        matches!(
-            s,
-            S::Submitted | S::Accepted | S::Assigned | S::InProgress | S::Replied
-        )
-    };
+    use crate::workflow::state_machine::{transition, Action};
     let (Some(from), Some(to)) = (from, to) else {
-        return from.is_none() && action == A::Submit && to == Some(S::Submitted);
+        return from.is_none() && action == CaseAction::Submit && to == Some(CaseStatus::Submitted);
     };
-    let expected = match (action, from) {
-        (A::Accept, S::Submitted) => S::Accepted,
-        (A::Reject, S::Submitted) => S::Rejected,
-        (A::Assign, S::Accepted) => S::Assigned,
-        (A::Transfer, S::Assigned | S::InProgress) => S::Assigned,
-        (A::Claim, S::Assigned) => S::InProgress,
-        (A::Reply, S::InProgress) => S::Replied,
-        (A::Close, S::Replied) => S::Closed,
-        (A::Archive, S::Closed) => S::Archived,
-        (A::Reopen, S::Replied | S::Closed) => S::InProgress,
-        (A::Remind, S::Assigned | S::InProgress) => from,
-        (A::Extend, S::Accepted | S::Assigned | S::InProgress) => from,
-        (A::Rate, S::Replied | S::Closed) => from,
-        (A::Supervise, s) if open(s) => s,
-        (A::Merge, s) if open(s) => S::Closed,
-        (A::Respond | A::Publish, s) if s != S::Rejected => s,
-        _ => return false,
-    };
-    to == expected
+    match Action::from_event(action) {
+        Some(action) => transition(from, action) == Ok(to),
+        None => action == CaseAction::Publish && from != CaseStatus::Rejected && to == from,
+    }
 }

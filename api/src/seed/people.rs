@@ -77,13 +77,11 @@ pub fn id_check_char(first17: &str) -> Option<char> {
     CHECK.get((sum % 11) as usize).copied()
 }
 
-/// Whether an 18-character resident ID number has a valid check character.
+/// Whether an 18-character resident ID number has a valid check character (the same
+/// rule the redaction applies).
 #[cfg(test)]
 pub fn id_number_is_valid(id: &str) -> bool {
-    let Some(first17) = id.get(..17) else {
-        return false;
-    };
-    id.len() == 18 && id.chars().last() == id_check_char(first17)
+    crate::open_data::redaction::is_valid_resident_id(id)
 }
 
 /// Index into a list whose weights decay with the rank (roughly Zipf).
