@@ -16,9 +16,11 @@
 use crate::calendar::WorkCalendar;
 use crate::model::{ratio, Stats, Window};
 use crate::percentile::summarize;
+use crate::rollup::{local_day, COLUMNS};
 use crate::sql::{child_expr, push_scope, Resolved, Sql};
 use crate::Error;
 use chrono::{DateTime, Utc};
+use entities::RegionLevel;
 use sea_orm::{ConnectionTrait, DbBackend};
 use std::collections::HashMap;
 
@@ -263,6 +265,17 @@ pub(crate) async fn aggregate<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let t = w.as_of;
 
+    if rollup_applies(r, w, buckets, by) {
+        let mut out = from_rollup(db, r, w, buckets, by, fold).await?;
+        if w.durations && out.values().any(|s| s.accepted > 0) {
+            durations(db, r, w, buckets, by, fold, &mut out).await?;
+        }
+        for s in out.values_mut() {
+            finish(s);
+        }
+        return Ok(out);
+    }
+
     let mut q = Sql::new(backend);
     push_base(&mut q, r, w, buckets, by);
     q.push(
@@ -379,4 +392,172 @@ pub(crate) fn finish(s: &mut Stats) {
     s.satisfaction_rate = ratio(s.satisfied + s.basically_satisfied, s.rated);
     s.participation_rate = ratio(s.rated, s.replied);
     s.repeat_rate = ratio(s.repeats, s.received);
+}
+
+/// An instant that is a midnight in Asia/Shanghai (16:00:00 UTC).
+fn local_midnight(t: DateTime<Utc>) -> bool {
+    use chrono::Timelike;
+    t.hour() == 16 && t.minute() == 0 && t.second() == 0 && t.nanosecond() == 0
+}
+
+/// The rollup answers a question as of now, scoped by region only (none, a province or
+/// a city), grouped by nothing or the child region, over whole Shanghai days.
+fn rollup_applies(r: &Resolved, w: &Window, buckets: &[DateTime<Utc>], by: GroupBy) -> bool {
+    w.is_current()
+        && r.department_path.is_none()
+        && r.filter.channel.is_none()
+        && r.filter.kind.is_none()
+        && r.filter.category_id.is_none()
+        && matches!(by, GroupBy::Nothing | GroupBy::ChildRegion)
+        && matches!(
+            r.region.as_ref().map(|x| x.level),
+            None | Some(RegionLevel::Province) | Some(RegionLevel::City)
+        )
+        && local_midnight(w.from)
+        && local_midnight(w.to)
+        && buckets.iter().all(|b| local_midnight(*b))
+}
+
+/// The bucket index of a rollup row's `day` (buckets start on local midnights).
+fn push_day_bucket(q: &mut Sql, days: &[String], offset: usize) {
+    match days.len() {
+        0 => {
+            q.push(&format!("{offset}"));
+        }
+        n => {
+            let mid = n / 2;
+            q.push("CASE WHEN c.day < ")
+                .bind(days[mid].clone())
+                .push(" THEN ");
+            push_day_bucket(q, &days[..mid], offset);
+            q.push(" ELSE ");
+            push_day_bucket(q, &days[mid + 1..], offset + mid + 1);
+            q.push(" END");
+        }
+    }
+}
+
+/// The aggregate from `case_rollup_daily` (static counters summed over the days of the
+/// window) and one small statement over the cases whose deadlines are still ahead of
+/// as-of (the clock-dependent metrics).
+async fn from_rollup<C: ConnectionTrait>(
+    db: &C,
+    r: &Resolved,
+    w: &Window,
+    buckets: &[DateTime<Utc>],
+    by: GroupBy,
+    fold: Fold<'_>,
+) -> Result<HashMap<Key, Stats>, Error> {
+    let backend = db.get_database_backend();
+    let t = w.as_of;
+    let level = r.region.as_ref().map(|x| x.level);
+    let mut q = Sql::new(backend);
+    q.push("SELECT CAST(");
+    let days: Vec<String> = buckets.iter().map(|b| local_day(*b)).collect();
+    push_day_bucket(&mut q, &days, 0);
+    q.push(" AS BIGINT) AS g1, ");
+    q.push(match (by, level) {
+        (GroupBy::ChildRegion, None) => "c.province_code",
+        (GroupBy::ChildRegion, Some(RegionLevel::Province)) => "c.city_code",
+        (GroupBy::ChildRegion, _) => "c.county_key",
+        _ => "CAST(NULL AS TEXT)",
+    });
+    q.push(" AS g2");
+    for col in COLUMNS {
+        q.push(&format!(", CAST(SUM(c.{col}) AS BIGINT) AS {col}"));
+    }
+    q.push(" FROM case_rollup_daily c WHERE c.day >= ")
+        .bind(local_day(w.from))
+        .push(" AND c.day < ")
+        .bind(local_day(w.to));
+    if let Some(region) = &r.region {
+        match region.level {
+            RegionLevel::Province => q.push(" AND c.province_code = "),
+            _ => q.push(" AND c.city_code = "),
+        };
+        q.bind(region.code.clone());
+    }
+    q.push(" GROUP BY 1, 2");
+
+    let mut out: HashMap<Key, Stats> = HashMap::new();
+    for row in db.query_all_raw(q.build()).await? {
+        let received: i64 = row.try_get("", "received")?;
+        if received == 0 {
+            // A cell emptied by moves: the scan would not see this group.
+            continue;
+        }
+        let g2: Option<String> = row.try_get("", "g2")?;
+        let key: Key = (row.try_get("", "g1")?, fold(g2.filter(|k| !k.is_empty())));
+        let n = |col: &str| row.try_get::<i64>("", col);
+        let s = out.entry(key).or_default();
+        s.received += received;
+        s.accepted += n("accepted")?;
+        s.rejected += n("rejected")?;
+        s.due += n("due_set")?;
+        s.replied_when_due += n("replied_due_set")?;
+        s.on_time += n("on_time_set")?;
+        s.closed += n("closed")?;
+        s.replied += n("replied")?;
+        s.rated += n("rated")?;
+        s.satisfied += n("satisfied")?;
+        s.basically_satisfied += n("basically_satisfied")?;
+        s.dissatisfied += n("dissatisfied")?;
+        s.overdue_now += n("open_due_set")?;
+        s.repeats += n("repeats")?;
+    }
+
+    // The cases whose first-round deadline is after as-of (not yet due), and those
+    // that wait for a reply with a deadline in force at or after as-of (not yet
+    // overdue): each a range of its covering deadline index, then scoped and windowed
+    // like the scan. SQLite is told the index (its planner would rather walk the
+    // window); PostgreSQL's estimates find it.
+    let acc = "c.accepted_at IS NOT NULL";
+    let corrections: [(&str, &str, String); 2] = [
+        (
+            "idx_cases_rollup_first_due",
+            "c.first_reply_due_at > ",
+            format!(
+                "COUNT(CASE WHEN {acc} THEN 1 END) AS nd, \
+                 COUNT(CASE WHEN {acc} AND c.first_replied_at IS NOT NULL THEN 1 END) AS nrd, \
+                 COUNT(CASE WHEN {acc} AND c.first_replied_at <= c.first_reply_due_at \
+                 THEN 1 END) AS nont, CAST(0 AS BIGINT) AS nov"
+            ),
+        ),
+        (
+            "idx_cases_rollup_due_now",
+            "c.reply_due_at >= ",
+            format!(
+                "CAST(0 AS BIGINT) AS nd, CAST(0 AS BIGINT) AS nrd, CAST(0 AS BIGINT) AS nont, COUNT(CASE WHEN {acc} \
+                 AND CAST(c.status AS TEXT) IN {OPEN} THEN 1 END) AS nov"
+            ),
+        ),
+    ];
+    for (index, ahead, counts) in corrections {
+        let mut q = Sql::new(backend);
+        q.push("SELECT ");
+        push_keys(&mut q, r, buckets, by);
+        q.push(", ").push(&counts).push(" FROM cases c ");
+        if backend == DbBackend::Sqlite {
+            q.push("INDEXED BY ").push(index).push(" ");
+        }
+        q.push("WHERE ").push(ahead).bind(t);
+        q.push(" AND c.submitted_at >= ")
+            .bind(w.from)
+            .push(" AND c.submitted_at < ")
+            .bind(w.to)
+            .push(" AND c.submitted_at <= ")
+            .bind(w.as_of);
+        push_scope(&mut q, r);
+        q.push(" AND c.duplicate_of IS NULL GROUP BY g1, g2");
+        for row in db.query_all_raw(q.build()).await? {
+            let key: Key = (row.try_get("", "g1")?, fold(row.try_get("", "g2")?));
+            let n = |col: &str| row.try_get::<i64>("", col);
+            let s = out.entry(key).or_default();
+            s.due -= n("nd")?;
+            s.replied_when_due -= n("nrd")?;
+            s.on_time -= n("nont")?;
+            s.overdue_now -= n("nov")?;
+        }
+    }
+    Ok(out)
 }

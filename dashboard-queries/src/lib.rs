@@ -7,6 +7,7 @@
 
 pub mod calendar;
 pub mod percentile;
+pub mod rollup;
 
 mod buckets;
 mod engine;

@@ -7,6 +7,7 @@ pub use sea_orm_migration::MigratorTrait;
 mod m20261126_000001_create_tables;
 mod m20261126_000002_load_reference_data;
 mod m20261126_000003_metrics_indexes;
+pub mod m20261126_000004_case_rollup;
 pub mod reference;
 
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_tables::Migration),
             Box::new(m20261126_000002_load_reference_data::Migration),
             Box::new(m20261126_000003_metrics_indexes::Migration),
+            Box::new(m20261126_000004_case_rollup::Migration),
         ]
     }
 }

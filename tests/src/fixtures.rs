@@ -175,7 +175,7 @@ pub async fn case(db: &DatabaseConnection, new: NewCase) -> case::Model {
     static NUMBER: AtomicU64 = AtomicU64::new(1);
     let region = region(db, &new.region_code).await;
     let number = NUMBER.fetch_add(1, Ordering::Relaxed);
-    case::ActiveModel {
+    let row = case::ActiveModel {
         tracking_number: Set(format!("T{}{number:08}", new.submitted_at.format("%Y%m%d"))),
         title: Set(new.title),
         body: Set(new.body),
@@ -215,7 +215,12 @@ pub async fn case(db: &DatabaseConnection, new: NewCase) -> case::Model {
     }
     .insert(db)
     .await
-    .unwrap_or_else(|e| panic!("inserting a case in {}: {e}", new.region_code))
+    .unwrap_or_else(|e| panic!("inserting a case in {}: {e}", new.region_code));
+    // Like every writer: the rollup follows the row.
+    dashboard_queries::rollup::apply_delta(db, None, &row)
+        .await
+        .unwrap_or_else(|e| panic!("rolling up case {}: {e}", row.id));
+    row
 }
 
 /// A rating of the case at `rated_at`; the case's `rating_level` follows it.
@@ -225,12 +230,25 @@ pub async fn rating(
     level: RatingLevel,
     rated_at: DateTime<Utc>,
 ) -> rating::Model {
+    let before = case::Entity::find_by_id(case.id)
+        .one(db)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("case {} is not there to be rated", case.id));
     case::Entity::update_many()
         .col_expr(case::Column::RatingLevel, Expr::value(level))
         .filter(case::Column::Id.eq(case.id))
         .exec(db)
         .await
         .unwrap_or_else(|e| panic!("setting the rating level of case {}: {e}", case.id));
+    let after = case::Model {
+        rating_level: Some(level),
+        ..before.clone()
+    };
+    dashboard_queries::rollup::apply_delta(db, Some(&before), &after)
+        .await
+        .unwrap_or_else(|e| panic!("rolling up the rating of case {}: {e}", case.id));
     rating::ActiveModel {
         case_id: Set(case.id),
         level: Set(level),

@@ -173,6 +173,7 @@ db_test!(
             events.last().map(|e| e["toStatus"].clone()),
             Some(json!("ARCHIVED"))
         );
+        minyi_tests::assert_rollup_exact(&app.db).await;
     }
 );
 

@@ -258,6 +258,18 @@ pub async fn run(
     for (_, create) in &indexes {
         db.execute_unprepared(create).await?;
     }
+    // The rollup of the current state, rebuilt from every case in one statement (also
+    // after a failed load, so that it matches whatever was inserted).
+    {
+        let txn = db.begin().await?;
+        txn.execute_unprepared("DELETE FROM case_rollup_daily")
+            .await?;
+        txn.execute_unprepared(&migration::m20261126_000004_case_rollup::rebuild_sql(
+            backend,
+        ))
+        .await?;
+        txn.commit().await?;
+    }
     let indexing = inserted.elapsed().as_secs_f64();
     result.map_err(|e| e.to_string())?;
     if produced != cases {

@@ -211,6 +211,13 @@ pub async fn begin_versioned(
             current.id
         )));
     }
+    // The version guard held, so the row was `current` until this update: move its
+    // contribution to the rollup in the same transaction.
+    let updated = case::Entity::find_by_id(current.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("case {} vanished in its update", current.id)))?;
+    dashboard_queries::rollup::apply_delta(&txn, Some(current), &updated).await?;
     Ok(txn)
 }
 

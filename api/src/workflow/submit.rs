@@ -275,6 +275,7 @@ async fn insert(
     }
     .insert(&txn)
     .await?;
+    dashboard_queries::rollup::apply_delta(&txn, None, &row).await?;
     let event =
         |case_id, action, from, to, department_id, actor: String, note| case_event::ActiveModel {
             case_id: Set(case_id),

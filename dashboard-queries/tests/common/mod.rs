@@ -374,7 +374,7 @@ pub fn generate(seed: u64, n: usize, cats: (i32, i32, i32, i32)) -> Vec<CaseHist
 
 /// Empties the case tables (reference data stays).
 pub async fn clear(db: &DatabaseConnection) {
-    for t in ["ratings", "case_events", "cases"] {
+    for t in ["ratings", "case_events", "cases", "case_rollup_daily"] {
         db.execute_unprepared(&format!("DELETE FROM {t}"))
             .await
             .unwrap();
@@ -409,67 +409,180 @@ pub fn last_instant(cases: &[CaseHistory]) -> DateTime<Utc> {
         .unwrap_or_else(base_time)
 }
 
-/// Writes histories into the tables, the case row holding the current values exactly
-/// as every writer keeps them (the fast path reads them when as-of is now or later).
+/// The case row after its first `k` events and first `j` ratings, with the current
+/// values exactly as every writer keeps them. A duplicate without a merge event
+/// (imported) is merged from its submission.
+pub fn row_after(c: &CaseHistory, k: usize, j: usize) -> case::Model {
+    let (province, city, county, region) = PLACES[c.place];
+    let seen = &c.events[..k];
+    let first = |a: CaseAction| seen.iter().find(|e| e.action == a).map(|e| e.at);
+    let last = |a: CaseAction| seen.iter().rev().find(|e| e.action == a).map(|e| e.at);
+    let status = seen
+        .iter()
+        .rev()
+        .find_map(|e| e.to)
+        .unwrap_or(CaseStatus::Submitted);
+    let merged = !c.events.iter().any(|e| e.action == CaseAction::Merge)
+        || seen.iter().any(|e| e.action == CaseAction::Merge);
+    let first_round = CaseHistory {
+        events: seen.to_vec(),
+        ..c.clone()
+    };
+    let updated = seen
+        .last()
+        .map(|e| e.at)
+        .into_iter()
+        .chain(c.ratings[..j].iter().map(|r| r.1))
+        .max()
+        .unwrap_or(c.submitted_at);
+    case::Model {
+        id: c.id,
+        tracking_number: format!("T{:08}", c.id),
+        title: format!("case {}", c.id),
+        body: String::new(),
+        channel: c.channel,
+        kind: c.kind,
+        category_id: c.category_id,
+        region_code: region.into(),
+        province_code: province.into(),
+        city_code: city.map(Into::into),
+        county_code: county.map(Into::into),
+        department_id: c.department_id,
+        citizen_id: None,
+        status,
+        submitted_at: c.submitted_at,
+        accepted_at: first(CaseAction::Accept),
+        rejected_at: first(CaseAction::Reject),
+        respond_due_at: None,
+        responded_at: seen
+            .iter()
+            .find(|e| matches!(e.action, CaseAction::Respond | CaseAction::Reply))
+            .map(|e| e.at),
+        reply_due_at: seen.iter().rev().find_map(|e| e.due),
+        first_reply_due_at: first_round_due(&first_round),
+        rating_level: c.ratings[..j].last().map(|r| r.0),
+        first_replied_at: first(CaseAction::Reply),
+        replied_at: last(CaseAction::Reply),
+        closed_at: last(CaseAction::Close),
+        archived_at: first(CaseAction::Archive),
+        reply: None,
+        duplicate_of: if merged { c.duplicate_of } else { None },
+        repeat_of: c.repeat_of,
+        published: false,
+        supervised: false,
+        reopen_count: seen
+            .iter()
+            .filter(|e| e.action == CaseAction::Reopen)
+            .count() as i32,
+        version: 1 + (k + j) as i32,
+        idempotency_key: None,
+        updated_at: updated,
+    }
+}
+
+/// Writes histories into the tables like the workflow does: every case is inserted
+/// as submitted, then every later event and rating rewrites its row, all cases'
+/// writes interleaved in time order, each with the rollup delta of the write. The
+/// final rows hold the current values; the rollup must equal their contributions.
 pub async fn insert(db: &DatabaseConnection, cases: &[CaseHistory]) {
-    for c in cases {
-        let (province, city, county, region) = PLACES[c.place];
-        let first = |a: CaseAction| c.events.iter().find(|e| e.action == a).map(|e| e.at);
-        let last = |a: CaseAction| c.events.iter().rev().find(|e| e.action == a).map(|e| e.at);
-        let status = c.events.iter().rev().find_map(|e| e.to).unwrap();
-        case::ActiveModel {
-            id: Set(c.id),
-            tracking_number: Set(format!("T{:08}", c.id)),
-            title: Set(format!("case {}", c.id)),
-            body: Set(String::new()),
-            channel: Set(c.channel),
-            kind: Set(c.kind),
-            category_id: Set(c.category_id),
-            region_code: Set(region.into()),
-            province_code: Set(province.into()),
-            city_code: Set(city.map(Into::into)),
-            county_code: Set(county.map(Into::into)),
-            department_id: Set(c.department_id),
-            citizen_id: Set(None),
-            status: Set(status),
-            submitted_at: Set(c.submitted_at),
-            accepted_at: Set(first(CaseAction::Accept)),
-            rejected_at: Set(first(CaseAction::Reject)),
-            respond_due_at: Set(None),
-            responded_at: Set(c
-                .events
-                .iter()
-                .find(|e| matches!(e.action, CaseAction::Respond | CaseAction::Reply))
-                .map(|e| e.at)),
-            reply_due_at: Set(c.events.iter().rev().find_map(|e| e.due)),
-            first_reply_due_at: Set(first_round_due(c)),
-            rating_level: Set(c.ratings.last().map(|r| r.0)),
-            first_replied_at: Set(first(CaseAction::Reply)),
-            replied_at: Set(last(CaseAction::Reply)),
-            closed_at: Set(last(CaseAction::Close)),
-            archived_at: Set(first(CaseAction::Archive)),
-            reply: Set(None),
-            duplicate_of: Set(c.duplicate_of),
-            repeat_of: Set(c.repeat_of),
-            published: Set(false),
-            supervised: Set(false),
-            reopen_count: Set(c
-                .events
-                .iter()
-                .filter(|e| e.action == CaseAction::Reopen)
-                .count() as i32),
-            version: Set(1),
-            idempotency_key: Set(None),
-            updated_at: Set(c.events.last().unwrap().at),
+    // (at, case index, events seen, ratings seen) of every write after the first.
+    let mut writes: Vec<(DateTime<Utc>, usize, usize, usize)> = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        let k0 = 1.min(c.events.len());
+        let (mut k, mut j) = (k0, 0);
+        while k < c.events.len() || j < c.ratings.len() {
+            let next_event = c.events.get(k).map(|e| e.at);
+            let next_rating = c.ratings.get(j).map(|r| r.1);
+            let at = match (next_event, next_rating) {
+                (Some(e), Some(r)) if r < e => {
+                    j += 1;
+                    r
+                }
+                (Some(e), _) => {
+                    k += 1;
+                    e
+                }
+                (None, Some(r)) => {
+                    j += 1;
+                    r
+                }
+                (None, None) => break,
+            };
+            writes.push((at, i, k, j));
         }
-        .insert(db)
+    }
+    writes.sort_by_key(|w| (w.0, w.1, w.2 + w.3));
+    let mut rows: Vec<case::Model> = Vec::with_capacity(cases.len());
+    for c in cases {
+        let row = row_after(c, 1.min(c.events.len()), 0);
+        case::ActiveModel::from(row.clone())
+            .reset_all()
+            .insert(db)
+            .await
+            .expect("insert case");
+        dashboard_queries::rollup::apply_delta(db, None, &row)
+            .await
+            .expect("rollup insert");
+        rows.push(row);
+    }
+    for (_, i, k, j) in writes {
+        let row = row_after(&cases[i], k, j);
+        let mut am = case::ActiveModel::from(row.clone()).reset_all();
+        am.id = sea_orm::ActiveValue::Unchanged(row.id);
+        am.update(db).await.expect("update case");
+        dashboard_queries::rollup::apply_delta(db, Some(&rows[i]), &row)
+            .await
+            .expect("rollup update");
+        rows[i] = row;
+    }
+    // The rollup is exactly the sum of the final rows' contributions (with any cases
+    // written before).
+    let all = case::Entity::find().all(db).await.expect("read cases");
+    let mut want: std::collections::BTreeMap<
+        dashboard_queries::rollup::RollupKey,
+        dashboard_queries::rollup::Counters,
+    > = std::collections::BTreeMap::new();
+    for row in &all {
+        if let Some((key, c)) = dashboard_queries::rollup::contribution(row) {
+            let e = want.entry(key).or_default();
+            let sum: Vec<i64> = e
+                .values()
+                .iter()
+                .zip(c.values().iter())
+                .map(|(a, b)| a + b)
+                .collect();
+            *e = counters(&sum);
+        }
+    }
+    let got = dashboard_queries::rollup::read_all(db)
         .await
-        .expect("insert case");
+        .expect("read rollup");
+    assert_eq!(got, want, "the rollup kept by the writes");
+    for (c, row) in cases.iter().zip(&rows) {
+        assert_eq!(row, &row_after(c, c.events.len(), c.ratings.len()));
     }
     insert_trails(db, cases).await;
 }
 
-/// Appends the events and ratings of the cases, in global time order.
+fn counters(v: &[i64]) -> dashboard_queries::rollup::Counters {
+    dashboard_queries::rollup::Counters {
+        received: v[0],
+        accepted: v[1],
+        rejected: v[2],
+        closed: v[3],
+        replied: v[4],
+        rated: v[5],
+        satisfied: v[6],
+        basically_satisfied: v[7],
+        dissatisfied: v[8],
+        repeats: v[9],
+        due_set: v[10],
+        replied_due_set: v[11],
+        on_time_set: v[12],
+        open_due_set: v[13],
+    }
+}
+
 pub async fn insert_trails(db: &DatabaseConnection, cases: &[CaseHistory]) {
     for c in cases {
         let mut prev: Option<CaseStatus> = None;

@@ -41,6 +41,7 @@ db_test!(
                 .repeat_of,
             None
         );
+        minyi_tests::assert_rollup_exact(&app.db).await;
     }
 );
 
@@ -77,6 +78,7 @@ db_test!(
         assert_eq!(errors_code(&itself).as_deref(), Some("BAD_USER_INPUT"));
         let again = app.graphql_as(Some(&s.leader), merge, ids(b, a)).await;
         assert_eq!(errors_code(&again).as_deref(), Some("INVALID_TRANSITION"));
+        minyi_tests::assert_rollup_exact(&app.db).await;
     }
 );
 
@@ -143,5 +145,6 @@ db_test!(
             .graphql_as(Some(&token), "{ categories { id } }", json!({}))
             .await;
         assert_eq!(errors_code(&as_key).as_deref(), Some("UNAUTHENTICATED"));
+        minyi_tests::assert_rollup_exact(&app.db).await;
     }
 );

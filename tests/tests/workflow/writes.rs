@@ -88,6 +88,7 @@ db_test!(
                 1
             );
         }
+        minyi_tests::assert_rollup_exact(&app.db).await;
     }
 );
 

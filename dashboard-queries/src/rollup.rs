@@ -1,0 +1,251 @@
+//! `case_rollup_daily`: the current state of the non-merged cases, counted per (day of
+//! submission in Asia/Shanghai, province, city, county — or the township when the case
+//! has no county). Every writer of a `cases` row calls [`apply_delta`] in the same
+//! transaction, with the row before and after its write, so the table stays exactly
+//! equal to a `GROUP BY` over `cases` (the seeder rebuilds it in one statement). The
+//! counters are static functions of the row; the metrics that depend on the clock
+//! (due, replied when due, on time, overdue now) are derived by the engine from the
+//! `*_set` counters minus the few cases whose deadline is still ahead.
+
+use chrono::{DateTime, FixedOffset, Offset, Utc};
+use entities::{case, CaseStatus, RatingLevel};
+use sea_orm::{ConnectionTrait, DbErr};
+
+use crate::sql::Sql;
+
+/// The counters of one rollup cell, in table order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub received: i64,
+    pub accepted: i64,
+    pub rejected: i64,
+    /// Accepted and closed or archived.
+    pub closed: i64,
+    pub replied: i64,
+    pub rated: i64,
+    pub satisfied: i64,
+    pub basically_satisfied: i64,
+    pub dissatisfied: i64,
+    pub repeats: i64,
+    /// Accepted with a first-round deadline.
+    pub due_set: i64,
+    /// Accepted with a first-round deadline and a first reply.
+    pub replied_due_set: i64,
+    /// Accepted, first reply at or before the first-round deadline.
+    pub on_time_set: i64,
+    /// Accepted, waiting for a reply, with a deadline in force.
+    pub open_due_set: i64,
+}
+
+/// The counter columns, in the order of [`Counters::values`].
+pub const COLUMNS: [&str; 14] = [
+    "received",
+    "accepted",
+    "rejected",
+    "closed",
+    "replied",
+    "rated",
+    "satisfied",
+    "basically_satisfied",
+    "dissatisfied",
+    "repeats",
+    "due_set",
+    "replied_due_set",
+    "on_time_set",
+    "open_due_set",
+];
+
+impl Counters {
+    pub fn values(&self) -> [i64; 14] {
+        [
+            self.received,
+            self.accepted,
+            self.rejected,
+            self.closed,
+            self.replied,
+            self.rated,
+            self.satisfied,
+            self.basically_satisfied,
+            self.dissatisfied,
+            self.repeats,
+            self.due_set,
+            self.replied_due_set,
+            self.on_time_set,
+            self.open_due_set,
+        ]
+    }
+
+    fn from_values(v: [i64; 14]) -> Self {
+        Counters {
+            received: v[0],
+            accepted: v[1],
+            rejected: v[2],
+            closed: v[3],
+            replied: v[4],
+            rated: v[5],
+            satisfied: v[6],
+            basically_satisfied: v[7],
+            dissatisfied: v[8],
+            repeats: v[9],
+            due_set: v[10],
+            replied_due_set: v[11],
+            on_time_set: v[12],
+            open_due_set: v[13],
+        }
+    }
+
+    fn minus(&self, other: &Counters) -> Counters {
+        let (a, b) = (self.values(), other.values());
+        let mut out = [0i64; 14];
+        for i in 0..14 {
+            out[i] = a[i] - b[i];
+        }
+        Counters::from_values(out)
+    }
+
+    fn is_zero(&self) -> bool {
+        self.values().iter().all(|v| *v == 0)
+    }
+}
+
+/// The cell of a case: (day `YYYY-MM-DD` in Asia/Shanghai, province, city or `''`,
+/// county or else the case's own region).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RollupKey {
+    pub day: String,
+    pub province_code: String,
+    pub city_code: String,
+    pub county_key: String,
+}
+
+/// The Shanghai calendar day of an instant (UTC+8 all year since 1991).
+pub fn local_day(at: DateTime<Utc>) -> String {
+    let offset = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix());
+    at.with_timezone(&offset).format("%Y-%m-%d").to_string()
+}
+
+/// What one case row adds to the rollup: nothing for a merged duplicate.
+pub fn contribution(row: &case::Model) -> Option<(RollupKey, Counters)> {
+    if row.duplicate_of.is_some() {
+        return None;
+    }
+    let key = RollupKey {
+        day: local_day(row.submitted_at),
+        province_code: row.province_code.clone(),
+        city_code: row.city_code.clone().unwrap_or_default(),
+        county_key: row
+            .county_code
+            .clone()
+            .unwrap_or_else(|| row.region_code.clone()),
+    };
+    let b = |x: bool| i64::from(x);
+    let acc = row.accepted_at.is_some();
+    let open = matches!(
+        row.status,
+        CaseStatus::Accepted | CaseStatus::Assigned | CaseStatus::InProgress
+    );
+    let due1 = row.first_reply_due_at;
+    let rep = row.first_replied_at;
+    let c = Counters {
+        received: 1,
+        accepted: b(acc),
+        rejected: b(row.rejected_at.is_some()),
+        closed: b(acc && matches!(row.status, CaseStatus::Closed | CaseStatus::Archived)),
+        replied: b(rep.is_some()),
+        rated: b(row.rating_level.is_some()),
+        satisfied: b(row.rating_level == Some(RatingLevel::Satisfied)),
+        basically_satisfied: b(row.rating_level == Some(RatingLevel::BasicallySatisfied)),
+        dissatisfied: b(row.rating_level == Some(RatingLevel::Dissatisfied)),
+        repeats: b(row.repeat_of.is_some()),
+        due_set: b(acc && due1.is_some()),
+        replied_due_set: b(acc && due1.is_some() && rep.is_some()),
+        on_time_set: b(acc && matches!((rep, due1), (Some(r), Some(d)) if r <= d)),
+        open_due_set: b(acc && open && row.reply_due_at.is_some()),
+    };
+    Some((key, c))
+}
+
+/// Adds `after − before` to the rollup (`before` is None for a new case). Call it in
+/// the transaction that writes the row.
+pub async fn apply_delta<C: ConnectionTrait>(
+    db: &C,
+    before: Option<&case::Model>,
+    after: &case::Model,
+) -> Result<(), DbErr> {
+    let old = before.and_then(contribution);
+    let new = contribution(after);
+    let mut changes: Vec<(RollupKey, Counters)> = Vec::new();
+    match (old, new) {
+        (Some((ko, co)), Some((kn, cn))) if ko == kn => {
+            changes.push((kn, cn.minus(&co)));
+        }
+        (old, new) => {
+            if let Some((k, c)) = old {
+                changes.push((k, Counters::default().minus(&c)));
+            }
+            if let Some(n) = new {
+                changes.push(n);
+            }
+        }
+    }
+    for (key, delta) in changes {
+        if !delta.is_zero() {
+            add(db, &key, &delta).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `INSERT … ON CONFLICT (key) DO UPDATE SET c = c + excluded.c`.
+async fn add<C: ConnectionTrait>(db: &C, key: &RollupKey, delta: &Counters) -> Result<(), DbErr> {
+    let mut q = Sql::new(db.get_database_backend());
+    q.push("INSERT INTO case_rollup_daily (day, province_code, city_code, county_key, ")
+        .push(&COLUMNS.join(", "))
+        .push(") VALUES (")
+        .bind(key.day.clone())
+        .push(", ")
+        .bind(key.province_code.clone())
+        .push(", ")
+        .bind(key.city_code.clone())
+        .push(", ")
+        .bind(key.county_key.clone());
+    for v in delta.values() {
+        q.push(", ").bind(v);
+    }
+    q.push(") ON CONFLICT (day, province_code, city_code, county_key) DO UPDATE SET ");
+    let sets: Vec<String> = COLUMNS
+        .iter()
+        .map(|c| format!("{c} = case_rollup_daily.{c} + excluded.{c}"))
+        .collect();
+    q.push(&sets.join(", "));
+    db.execute_raw(q.build()).await?;
+    Ok(())
+}
+
+/// Every cell of the table, for checks: key → counters (zero cells left out).
+pub async fn read_all<C: ConnectionTrait>(
+    db: &C,
+) -> Result<std::collections::BTreeMap<RollupKey, Counters>, DbErr> {
+    let mut q = Sql::new(db.get_database_backend());
+    q.push("SELECT day, province_code, city_code, county_key, ")
+        .push(&COLUMNS.join(", "))
+        .push(" FROM case_rollup_daily");
+    let mut out = std::collections::BTreeMap::new();
+    for row in db.query_all_raw(q.build()).await? {
+        let key = RollupKey {
+            day: row.try_get("", "day")?,
+            province_code: row.try_get("", "province_code")?,
+            city_code: row.try_get("", "city_code")?,
+            county_key: row.try_get("", "county_key")?,
+        };
+        let mut v = [0i64; 14];
+        for (i, c) in COLUMNS.iter().enumerate() {
+            v[i] = row.try_get("", c)?;
+        }
+        let c = Counters::from_values(v);
+        if !c.is_zero() {
+            out.insert(key, c);
+        }
+    }
+    Ok(out)
+}
