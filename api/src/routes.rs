@@ -107,14 +107,16 @@ async fn execute(state: &AppState, req: &Request, request: async_graphql::Reques
     let operation = request.operation_name.clone().unwrap_or_default();
     let span =
         tracing::info_span!("graphql", role = principal.role.as_str(), operation = %operation);
-    let _enter = span.enter();
     let request = request.data(Loaders::new(&state.db)).data(principal);
     state
         .counters
         .graphql_requests
         .fetch_add(1, Ordering::Relaxed);
     let timeout = state.config.limits.query_timeout;
-    let mut response = match tokio::time::timeout(timeout, state.schema.execute(request)).await {
+    // Instrumented, not entered: a span guard held across an await would be attached
+    // to whatever task the executor runs next.
+    let run = tracing::Instrument::instrument(state.schema.execute(request), span);
+    let mut response = match tokio::time::timeout(timeout, run).await {
         Ok(response) => response,
         Err(_) => {
             return graphql_error(
