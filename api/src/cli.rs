@@ -58,6 +58,23 @@ pub enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// Import service requests (Open311 GeoReport v2 field names, CSV or JSON).
+    Import(crate::open_data::import::ImportArgs),
+    /// Export published, redacted data.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// Citable, frozen releases of the open data.
+    Release(crate::open_data::release::ReleaseArgs),
+    /// Rewrite the stored redacted text (after the redaction rules changed).
+    Redact(crate::open_data::redact_all::RedactArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportWhat {
+    /// The published cases, redacted (the same content as `GET /exports/cases.*`).
+    Cases(crate::open_data::export::ExportArgs),
 }
 
 #[derive(ValueEnum, Clone, Debug)]
@@ -124,6 +141,24 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
             crate::db::migrate(&db).await?;
             crate::seed::run(&db, &args).await?;
         }
+        Command::Import(args) => {
+            let db = migrated(&cli.database_url).await?;
+            crate::open_data::import::run(&db, &args).await?;
+        }
+        Command::Export {
+            what: ExportWhat::Cases(args),
+        } => {
+            let db = migrated(&cli.database_url).await?;
+            crate::open_data::export::run(&db, &args).await?;
+        }
+        Command::Release(args) => {
+            let db = migrated(&cli.database_url).await?;
+            crate::open_data::release::run(&db, &args).await?;
+        }
+        Command::Redact(args) => {
+            let db = migrated(&cli.database_url).await?;
+            crate::open_data::redact_all::run(&db, &args).await?;
+        }
         Command::Key {
             action:
                 KeyAction::Create {
@@ -157,4 +192,11 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+/// A connection to a database migrated to the current schema.
+async fn migrated(url: &str) -> Result<sea_orm::DatabaseConnection, Box<dyn std::error::Error>> {
+    let db = crate::db::connect(url, None).await?;
+    crate::db::migrate(&db).await?;
+    Ok(db)
 }

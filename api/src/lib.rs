@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod evaluation;
 pub mod graphiql;
 pub mod graphql;
 pub mod keys;

@@ -10,7 +10,6 @@ use poem::web::Data;
 use poem::{get, handler, Body, EndpointExt, IntoResponse, Request, Response, Route};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// What every handler shares.
@@ -23,7 +22,7 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> impl poem::Endpoint {
-    Route::new()
+    crate::open_data::routes(Route::new())
         .at("/graphql", get(graphql_get).post(graphql_post))
         .nest("/graphiql", crate::graphiql::routes())
         .at("/schema.graphql", get(schema_sdl))
@@ -107,11 +106,10 @@ async fn execute(state: &AppState, req: &Request, request: async_graphql::Reques
     let operation = request.operation_name.clone().unwrap_or_default();
     let span =
         tracing::info_span!("graphql", role = principal.role.as_str(), operation = %operation);
-    let request = request.data(Loaders::new(&state.db)).data(principal);
-    state
-        .counters
-        .graphql_requests
-        .fetch_add(1, Ordering::Relaxed);
+    let request = request
+        .data(Loaders::new(&state.db))
+        .data(principal.clone());
+    let started = std::time::Instant::now();
     let timeout = state.config.limits.query_timeout;
     // Instrumented, not entered: a span guard held across an await would be attached
     // to whatever task the executor runs next.
@@ -129,13 +127,26 @@ async fn execute(state: &AppState, req: &Request, request: async_graphql::Reques
             )
         }
     };
-    if !response.errors.is_empty() {
-        state
-            .counters
-            .graphql_errors
-            .fetch_add(1, Ordering::Relaxed);
-        classify(&mut response.errors);
-    }
+    classify(&mut response.errors);
+    let error_code = response.errors.first().and_then(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|ext| ext.get("code"))
+            .and_then(|code| match code {
+                async_graphql::Value::String(code) => Some(code.clone()),
+                _ => None,
+            })
+    });
+    state
+        .counters
+        .observe_graphql(&crate::telemetry::GraphqlOutcome {
+            request_id: "",
+            operation: &operation,
+            role: principal.role.as_str(),
+            error_code: error_code.as_deref(),
+            duration: started.elapsed(),
+            cost: None,
+        });
     match serde_json::to_string(&response) {
         Ok(body) => Response::builder()
             .content_type("application/json")

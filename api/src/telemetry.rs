@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 /// sqlx logs every statement at INFO; keep it quiet unless asked for.
@@ -32,9 +33,31 @@ pub struct Counters {
     pub graphql_errors: AtomicU64,
 }
 
+/// What one GraphQL request came to: the one place the metrics and the request log
+/// line are fed from (`routes::execute` calls `Counters::observe_graphql` once per request).
+#[derive(Debug, Clone)]
+pub struct GraphqlOutcome<'a> {
+    pub request_id: &'a str,
+    pub operation: &'a str,
+    pub role: &'a str,
+    /// The first error's `extensions.code`; `None` when the response had no errors.
+    pub error_code: Option<&'a str>,
+    pub duration: Duration,
+    /// The request's complexity as the limits measured it, when known.
+    pub cost: Option<u64>,
+}
+
 impl Counters {
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
+    }
+
+    /// Counts one GraphQL request.
+    pub fn observe_graphql(&self, outcome: &GraphqlOutcome<'_>) {
+        self.graphql_requests.fetch_add(1, Ordering::Relaxed);
+        if outcome.error_code.is_some() {
+            self.graphql_errors.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The Prometheus text exposition of these counters.

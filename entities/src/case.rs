@@ -4,7 +4,7 @@
 use crate::{CaseKind, CaseStatus, Channel, RatingLevel};
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "cases")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -48,6 +48,20 @@ pub struct Model {
     #[sea_orm(unique)]
     pub idempotency_key: Option<String>,
     pub updated_at: DateTimeUtc,
+    /// `title` with personal data masked (written at write/publish time; NULL = not yet).
+    pub public_title: Option<String>,
+    /// `body` with personal data masked.
+    pub public_body: Option<String>,
+    /// `reply` with personal data masked.
+    pub public_reply: Option<String>,
+    /// The source's identifier of an imported case (GeoReport v2 `service_request_id`).
+    #[sea_orm(unique)]
+    pub external_id: Option<String>,
+    pub address: Option<String>,
+    #[sea_orm(column_type = "Double", nullable)]
+    pub latitude: Option<f64>,
+    #[sea_orm(column_type = "Double", nullable)]
+    pub longitude: Option<f64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

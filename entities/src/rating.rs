@@ -15,6 +15,8 @@ pub struct Model {
     pub result: Option<i16>,
     pub comment: Option<String>,
     pub rated_at: DateTimeUtc,
+    /// `comment` with personal data masked (written at rating time).
+    pub public_comment: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

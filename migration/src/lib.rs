@@ -8,6 +8,9 @@ mod m20261126_000001_create_tables;
 mod m20261126_000002_load_reference_data;
 mod m20261126_000003_metrics_indexes;
 pub mod m20261126_000004_case_rollup;
+mod m20261126_000005_open_data_columns;
+mod m20261126_000006_evaluation_panels;
+mod m20261126_000007_releases;
 pub mod reference;
 
 pub struct Migrator;
@@ -20,6 +23,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_load_reference_data::Migration),
             Box::new(m20261126_000003_metrics_indexes::Migration),
             Box::new(m20261126_000004_case_rollup::Migration),
+            Box::new(m20261126_000005_open_data_columns::Migration),
+            Box::new(m20261126_000006_evaluation_panels::Migration),
+            Box::new(m20261126_000007_releases::Migration),
         ]
     }
 }

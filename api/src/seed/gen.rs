@@ -642,6 +642,13 @@ impl Generator {
             version: 0,
             idempotency_key: None,
             updated_at: submitted_at,
+            public_title: None,
+            public_body: None,
+            public_reply: None,
+            external_id: None,
+            address: None,
+            latitude: None,
+            longitude: None,
         };
 
         let first_rating = chunk.ratings.len();
@@ -1133,6 +1140,7 @@ impl Generator {
             result: detailed.then(|| score(&mut self.rng)),
             comment,
             rated_at: at,
+            public_comment: None,
         }
     }
 }

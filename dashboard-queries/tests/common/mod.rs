@@ -477,6 +477,13 @@ pub fn row_after(c: &CaseHistory, k: usize, j: usize) -> case::Model {
         version: 1 + (k + j) as i32,
         idempotency_key: None,
         updated_at: updated,
+        public_title: None,
+        public_body: None,
+        public_reply: None,
+        external_id: None,
+        address: None,
+        latitude: None,
+        longitude: None,
     }
 }
 
@@ -624,6 +631,7 @@ pub async fn insert_trails(db: &DatabaseConnection, cases: &[CaseHistory]) {
                 result: Set(None),
                 comment: Set(None),
                 rated_at: Set(*at),
+                public_comment: Set(None),
             }
             .insert(db)
             .await

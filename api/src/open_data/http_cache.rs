@@ -1,0 +1,1 @@
+//! ETag / Cache-Control / If-None-Match for the open-data doors.

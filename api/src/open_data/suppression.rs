@@ -1,0 +1,1 @@
+//! Small-cell suppression of public statistics at township/village level.
