@@ -175,6 +175,19 @@ pub async fn case(db: &DatabaseConnection, new: NewCase) -> case::Model {
     static NUMBER: AtomicU64 = AtomicU64::new(1);
     let region = region(db, &new.region_code).await;
     let number = NUMBER.fetch_add(1, Ordering::Relaxed);
+    // Like every writer: the public text is redacted once, at write time.
+    let name = match new.citizen_id {
+        Some(id) => citizen::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .unwrap_or_else(|e| panic!("reading citizen {id}: {e}"))
+            .map(|c| c.name),
+        None => None,
+    };
+    let public = |text: &str| minyi::open_data::redaction::public_text(text, name.as_deref());
+    let public_title = public(&new.title);
+    let public_body = public(&new.body);
+    let public_reply = new.reply.as_deref().map(public);
     let row = case::ActiveModel {
         tracking_number: Set(format!("T{}{number:08}", new.submitted_at.format("%Y%m%d"))),
         title: Set(new.title),
@@ -211,6 +224,9 @@ pub async fn case(db: &DatabaseConnection, new: NewCase) -> case::Model {
         version: Set(1),
         idempotency_key: Set(None),
         updated_at: Set(new.submitted_at),
+        public_title: Set(Some(public_title)),
+        public_body: Set(Some(public_body)),
+        public_reply: Set(public_reply),
         ..Default::default()
     }
     .insert(db)

@@ -326,6 +326,13 @@ const TITLES: &[&str] = &["先生", "女士", "小姐"];
 // ---------------------------------------------------------------------------
 // Public API.
 
+/// The text the public may see: `text` with personal data masked, the citizen's own
+/// name (when known) included. What writers store in the `public_*` columns.
+pub fn public_text(text: &str, citizen_name: Option<&str>) -> String {
+    let names: Vec<&str> = citizen_name.into_iter().collect();
+    redact(text, &names).text
+}
+
 /// Redacts `text`.
 ///
 /// `names` are the submitting citizen's own name(s); each name of at least two
