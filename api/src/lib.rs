@@ -11,6 +11,7 @@ pub mod error;
 pub mod evaluation;
 pub mod graphiql;
 pub mod graphql;
+pub mod graphql_http;
 pub mod keys;
 pub mod open_data;
 pub mod routes;
