@@ -5,11 +5,13 @@ use crate::config::Config;
 use crate::routes::{router, AppState};
 use crate::telemetry::Counters;
 use poem::listener::{Acceptor, Listener, TcpListener};
-use poem::{EndpointExt, Server};
+use poem::Server;
 use sea_orm::DatabaseConnection;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+
+/// How much longer PostgreSQL lets a statement run than the request's query timeout.
+pub const STATEMENT_TIMEOUT_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -34,10 +36,22 @@ impl Application {
     /// Connects, migrates (loading reference data the first time) and binds.
     pub async fn build(config: Config) -> Result<Self, AppError> {
         let counters = Counters::new();
-        let db = crate::db::connect(&config.database_url, Some(counters.clone())).await?;
+        // A request's statements may not outlive the request by much: PostgreSQL cancels
+        // them one second after graphql_http's timeout answered the client (a second, so
+        // the request's own timeout refusal wins the race, not an INTERNAL error).
+        let pool = crate::config::PoolSettings {
+            statement_timeout: Some(config.limits.query_timeout + STATEMENT_TIMEOUT_GRACE),
+            ..config.pool.clone()
+        };
+        let db =
+            crate::db::connect_with(&config.database_url, &pool, Some(counters.clone())).await?;
         crate::db::migrate(&db).await?;
         crate::workflow::supervision::spawn(db.clone());
-        let schema = crate::graphql::build_schema(db.clone(), &config.limits);
+        let schema = crate::graphql::build_schema(
+            db.clone(),
+            &config.limits,
+            crate::open_data::suppression::Threshold(config.suppression_threshold),
+        );
         let acceptor = TcpListener::bind(config.bind.clone())
             .into_acceptor()
             .await
@@ -60,6 +74,7 @@ impl Application {
                 db,
                 schema,
                 counters,
+                guards: Arc::new(crate::graphql_http::Guards::new(&config.limits)),
                 config: Arc::new(config),
             },
         })
@@ -77,12 +92,18 @@ impl Application {
         &self.state.db
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+    /// Serves until SIGTERM or Ctrl-C, then stops accepting connections and lets the
+    /// in-flight requests finish for up to `config.shutdown_grace` (requests still running
+    /// then are cut). The pool is closed last, so SQLite checkpoints its WAL on the way out.
     pub async fn run_until_stopped(self) -> Result<(), AppError> {
-        let app = router(self.state).with(poem::middleware::Tracing);
+        let grace = self.state.config.shutdown_grace;
+        let db = self.state.db.clone();
+        let app = router(self.state);
         Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app, shutdown_signal(), Some(Duration::from_secs(30)))
+            .run_with_graceful_shutdown(app, shutdown_signal(), Some(grace))
             .await?;
+        tracing::info!("stopped serving; closing the database pool");
+        db.close().await?;
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::keys::hash_secret;
-use entities::{api_key, case, department, region, RegionLevel, Role};
+use entities::{api_key, case, department, panel_sample, region, RegionLevel, Role};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 
@@ -94,11 +94,27 @@ impl Principal {
                 Some(department) => department_subtree(&department.path),
                 None => nothing(),
             },
-            // Evaluators see only the cases sampled for their panel; until panels exist
-            // there is no sample, so they see nothing.
-            Role::Evaluator => nothing(),
+            // Evaluators see only the cases sampled for their panel (one indexed
+            // subquery on `panel_samples (panel_id, case_id)`).
+            Role::Evaluator => match self.panel_id {
+                Some(panel_id) => panel_sample_of(panel_id),
+                None => nothing(),
+            },
         }
     }
+}
+
+/// Cases sampled for the evaluation panel.
+pub fn panel_sample_of(panel_id: i32) -> Condition {
+    Condition::all().add(
+        case::Column::Id.in_subquery(
+            Query::select()
+                .column(panel_sample::Column::CaseId)
+                .from(panel_sample::Entity)
+                .and_where(panel_sample::Column::PanelId.eq(panel_id))
+                .to_owned(),
+        ),
+    )
 }
 
 /// A condition no row satisfies.

@@ -31,6 +31,29 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// How `serve` behaves when the database is slow, busy or gone, and when it is stopped.
+#[derive(clap::Args, Debug)]
+pub struct FaultFlags {
+    /// Most database connections in the pool [default: SQLite 8, PostgreSQL 20].
+    #[arg(long, env = "MINYI_DB_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub db_max_connections: Option<u32>,
+    /// Seconds a request waits for a database connection (pool busy, database unreachable)
+    /// before it fails with INTERNAL.
+    #[arg(long, env = "MINYI_DB_ACQUIRE_TIMEOUT", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub db_acquire_timeout: u64,
+    /// Seconds SIGTERM/Ctrl-C waits for in-flight requests before exiting anyway.
+    #[arg(long, env = "MINYI_SHUTDOWN_GRACE", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub shutdown_grace: u64,
+}
+
+impl FaultFlags {
+    fn apply(&self, config: &mut Config) {
+        config.pool.max_connections = self.db_max_connections;
+        config.pool.acquire_timeout = std::time::Duration::from_secs(self.db_acquire_timeout);
+        config.shutdown_grace = std::time::Duration::from_secs(self.shutdown_grace);
+    }
+}
+
 #[derive(ValueEnum, Clone, Debug, PartialEq)]
 pub enum LogFormat {
     Pretty,
@@ -43,6 +66,17 @@ pub enum Command {
     Serve {
         #[arg(long, env = "MINYI_BIND", default_value = Config::DEFAULT_BIND)]
         bind: String,
+        #[command(flatten)]
+        faults: FaultFlags,
+        #[command(flatten)]
+        limits: crate::limits::flags::LimitFlags,
+        /// Public statistics of township/village units hide counts below this
+        /// (small-cell suppression).
+        #[arg(long, env = "MINYI_SUPPRESSION_THRESHOLD", default_value_t = crate::open_data::suppression::DEFAULT_THRESHOLD, value_parser = clap::value_parser!(i64).range(1..=1000))]
+        suppression_threshold: i64,
+        /// Where citable releases are kept (served at /releases/…).
+        #[arg(long, env = "MINYI_DATA_DIR", default_value = Config::DEFAULT_DATA_DIR)]
+        data_dir: std::path::PathBuf,
     },
     /// Schema migrations only.
     Migrate {
@@ -115,10 +149,21 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         "pretty"
     };
-    crate::telemetry::init_logging(cli.log.as_deref(), format);
+    crate::telemetry::init_logging(cli.log.as_deref(), format)?;
     match cli.command {
-        Command::Serve { bind } => {
-            let app = crate::Application::build(Config::new(cli.database_url, bind)).await?;
+        Command::Serve {
+            bind,
+            faults,
+            limits,
+            suppression_threshold,
+            data_dir,
+        } => {
+            let mut config = Config::new(cli.database_url, bind);
+            faults.apply(&mut config);
+            limits.apply(&mut config)?;
+            config.suppression_threshold = suppression_threshold;
+            config.data_dir = data_dir;
+            let app = crate::Application::build(config).await?;
             tracing::info!(address = %app.address(), "minyi is serving: GraphiQL at /graphiql");
             eprintln!("minyi listening on http://{}/graphiql", app.address());
             app.run_until_stopped().await?;
@@ -142,6 +187,8 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
             crate::seed::run(&db, &args).await?;
         }
         Command::Import(args) => {
+            // Bad arguments, mapping or file are refused before any database is touched.
+            crate::open_data::import::check(&args)?;
             let db = migrated(&cli.database_url).await?;
             crate::open_data::import::run(&db, &args).await?;
         }

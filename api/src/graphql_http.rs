@@ -1,15 +1,41 @@
-//! GraphQL over HTTP: `POST /graphql` (JSON body) and `GET /graphql?query=…` (queries
-//! only), with authentication, request limits, execution and error classification.
+//! GraphQL over HTTP: `POST /graphql` (a JSON body, or a JSON array when batches are
+//! enabled) and `GET /graphql?query=…` (queries only, cacheable), with authentication,
+//! persisted queries, the request limits, the rate limit, execution and error
+//! classification. The limits themselves live in `crate::limits`.
 
 use crate::auth::Principal;
+use crate::config::Limits;
 use crate::graphql::loaders::Loaders;
+use crate::limits::cost::Ledger;
+use crate::limits::persisted::{self, PersistedQueries, PersistedQueryRef};
+use crate::limits::{self as request_limits, Exceeded};
+use crate::rate_limit::{BucketKey, RateLimiter};
 use crate::routes::AppState;
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::ServerError;
-use poem::http::{header, StatusCode};
+use poem::http::{header, HeaderValue, StatusCode};
 use poem::web::Data;
 use poem::{handler, Body, IntoResponse, Request, Response};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+/// What GraphQL over HTTP keeps between requests: the rate-limit buckets and the
+/// persisted queries (both per server instance).
+pub struct Guards {
+    pub limiter: Arc<RateLimiter>,
+    pub persisted: PersistedQueries,
+}
+
+impl Guards {
+    pub fn new(limits: &Limits) -> Self {
+        Self {
+            limiter: Arc::new(RateLimiter::new(&limits.rate)),
+            persisted: PersistedQueries::new(limits.persisted_query_bytes),
+        }
+    }
+}
 
 /// A response in the GraphQL error shape with one error carrying `code`.
 pub fn graphql_error(status: StatusCode, code: &str, message: &str) -> Response {
@@ -52,62 +78,25 @@ async fn principal_of(req: &Request, db: &DatabaseConnection) -> Result<Principa
     }
 }
 
-/// Gives every error a `code`: validation limits become QUERY_TOO_COMPLEX, other
-/// errors the server did not classify are the client's (BAD_USER_INPUT).
+/// Gives every error a `code`: errors the server did not classify (syntax, validation)
+/// are the client's.
 fn classify(errors: &mut [ServerError]) {
     for error in errors {
         let has_code = error
             .extensions
             .as_ref()
             .is_some_and(|ext| ext.get("code").is_some());
-        if has_code {
-            continue;
+        if !has_code {
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "BAD_USER_INPUT");
         }
-        let code = if error.message.starts_with("Query is too complex")
-            || error.message.starts_with("Query is nested too deep")
-        {
-            "QUERY_TOO_COMPLEX"
-        } else {
-            "BAD_USER_INPUT"
-        };
-        error
-            .extensions
-            .get_or_insert_with(Default::default)
-            .set("code", code);
     }
 }
 
-async fn execute(state: &AppState, req: &Request, request: async_graphql::Request) -> Response {
-    let principal = match principal_of(req, &state.db).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
-    let operation = request.operation_name.clone().unwrap_or_default();
-    let span =
-        tracing::info_span!("graphql", role = principal.role.as_str(), operation = %operation);
-    let request = request
-        .data(Loaders::new(&state.db))
-        .data(principal.clone());
-    let started = std::time::Instant::now();
-    let timeout = state.config.limits.query_timeout;
-    // Instrumented, not entered: a span guard held across an await would be attached
-    // to whatever task the executor runs next.
-    let run = tracing::Instrument::instrument(state.schema.execute(request), span);
-    let mut response = match tokio::time::timeout(timeout, run).await {
-        Ok(response) => response,
-        Err(_) => {
-            return graphql_error(
-                StatusCode::OK,
-                "QUERY_TOO_COMPLEX",
-                &format!(
-                    "the query ran longer than the {} s limit",
-                    timeout.as_secs()
-                ),
-            )
-        }
-    };
-    classify(&mut response.errors);
-    let error_code = response.errors.first().and_then(|e| {
+fn first_error_code(response: &async_graphql::Response) -> Option<String> {
+    response.errors.first().and_then(|e| {
         e.extensions
             .as_ref()
             .and_then(|ext| ext.get("code"))
@@ -115,19 +104,231 @@ async fn execute(state: &AppState, req: &Request, request: async_graphql::Reques
                 async_graphql::Value::String(code) => Some(code.clone()),
                 _ => None,
             })
-    });
+    })
+}
+
+/// The id the access log gave this request (it also sets the `x-request-id` header).
+fn request_id_of(req: &Request) -> String {
+    req.data::<crate::telemetry::RequestId>()
+        .map(|id| id.as_str().to_string())
+        .unwrap_or_default()
+}
+
+/// Whose bucket pays: the key's own for keyed callers, the client IP's for the public.
+fn bucket_key_of(req: &Request, principal: &Principal) -> BucketKey {
+    match principal.key_id {
+        Some(id) => BucketKey::ApiKey(id),
+        // Without a TCP peer (never the case behind poem's TcpListener) all such
+        // callers share one bucket rather than escaping the limit.
+        None => BucketKey::Ip(
+            req.remote_addr()
+                .as_socket_addr()
+                .map(|addr| addr.ip())
+                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        ),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Post,
+}
+
+/// What one operation came to.
+struct Outcome {
+    response: async_graphql::Response,
+    /// Set when the caller's bucket refused the operation.
+    retry_after: Option<u64>,
+    /// A GET asked for a mutation: 405, nothing ran.
+    mutation_over_get: bool,
+}
+
+/// The caller of one HTTP request, resolved once for all its operations.
+struct Caller {
+    principal: Principal,
+    bucket: BucketKey,
+    request_id: String,
+}
+
+/// Runs one operation through every limit. Anything refused costs one point.
+async fn run_operation(
+    state: &AppState,
+    caller: &Caller,
+    mut request: async_graphql::Request,
+    method: Method,
+) -> Outcome {
+    let limits = &state.config.limits;
+    let guards = &state.guards;
+    let ledger = Ledger::new(
+        guards.limiter.clone(),
+        caller.bucket.clone(),
+        limits.max_complexity,
+    );
+    let mut operation = request.operation_name.clone().unwrap_or_default();
+    let started = std::time::Instant::now();
+    let mut outcome = match prepare(guards, &ledger, &mut request, method, limits) {
+        Err(error) => refused(*error),
+        Ok(Prepared::MutationOverGet) => Outcome {
+            response: async_graphql::Response::default(),
+            retry_after: None,
+            mutation_over_get: true,
+        },
+        Ok(Prepared::Ready { sole_operation }) => {
+            // The log and metrics name the operation even when the client did not.
+            if operation.is_empty() {
+                operation = sole_operation.unwrap_or_default();
+            }
+            let request = request
+                .data(Loaders::new(&state.db))
+                .data(caller.principal.clone())
+                .data(ledger.clone());
+            Outcome {
+                response: execute(state, &caller.principal, &operation, request).await,
+                retry_after: None,
+                mutation_over_get: false,
+            }
+        }
+    };
+    ledger.pay_minimum_if_unpaid();
+    outcome.retry_after = ledger.retry_after();
+    if outcome.retry_after.is_some() {
+        state.counters.observe_rate_limited(match caller.bucket {
+            BucketKey::Ip(_) => "ip",
+            BucketKey::ApiKey(_) => "key",
+        });
+    }
+    classify(&mut outcome.response.errors);
+    if let Ok(cost) = async_graphql::Value::from_json(ledger.report()) {
+        outcome.response.extensions.insert("cost".into(), cost);
+    }
+    let error_code = first_error_code(&outcome.response);
+    let requested_cost = ledger.report()["requestedQueryCost"].as_u64();
     state
         .counters
         .observe_graphql(&crate::telemetry::GraphqlOutcome {
-            request_id: "",
+            request_id: &caller.request_id,
             operation: &operation,
-            role: principal.role.as_str(),
+            role: caller.principal.role.as_str(),
             error_code: error_code.as_deref(),
             duration: started.elapsed(),
-            cost: None,
+            cost: requested_cost,
         });
-    match serde_json::to_string(&response) {
+    outcome
+}
+
+enum Prepared {
+    /// Parsed and within the limits; the name of the document's only operation, if named.
+    Ready {
+        sole_operation: Option<String>,
+    },
+    MutationOverGet,
+}
+
+fn refused(error: ServerError) -> Outcome {
+    Outcome {
+        response: async_graphql::Response::from_errors(vec![error]),
+        retry_after: None,
+        mutation_over_get: false,
+    }
+}
+
+/// Everything before execution: the bucket, persisted queries, the text limits,
+/// parsing, the document limits and GET's never-mutate rule. On success the parsed
+/// document is in `request`, so it is parsed once.
+fn prepare(
+    guards: &Guards,
+    ledger: &Ledger,
+    request: &mut async_graphql::Request,
+    method: Method,
+    limits: &Limits,
+) -> Result<Prepared, Box<ServerError>> {
+    ledger.check_not_empty().map_err(Box::new)?;
+    let persisted_ref =
+        PersistedQueryRef::from_extensions(&request.extensions).map_err(Box::new)?;
+    let mut register = None;
+    if let Some(persisted_ref) = persisted_ref {
+        if request.query.is_empty() {
+            let Some(query) = guards.persisted.get(&persisted_ref.sha256_hash) else {
+                return Err(Box::new(persisted::not_found_error()));
+            };
+            request.query = query.to_string();
+        } else if persisted::sha256_hex(&request.query) != persisted_ref.sha256_hash {
+            return Err(Box::new(persisted::hash_mismatch_error()));
+        } else {
+            register = Some(persisted_ref.sha256_hash);
+        }
+    }
+    request_limits::check_text(&request.query, limits)
+        .map_err(|e| Box::new(e.to_server_error()))?;
+    let doc = async_graphql::parser::parse_query(&request.query)
+        .map_err(|err| Box::new(ServerError::from(err)))?;
+    request_limits::check_document(&doc, &request.variables, limits)
+        .map_err(|e| Box::new(e.to_server_error()))?;
+    if method == Method::Get && selects_non_query(&doc, request.operation_name.as_deref()) {
+        return Ok(Prepared::MutationOverGet);
+    }
+    // Registered only once the query passed the limits: the cache never keeps a bomb.
+    if let Some(hash) = register {
+        guards.persisted.insert(hash, &request.query);
+    }
+    let sole_operation = match &doc.operations {
+        DocumentOperations::Multiple(ops) if ops.len() == 1 => {
+            ops.keys().next().map(|name| name.to_string())
+        }
+        _ => None,
+    };
+    request.set_parsed_query(doc);
+    Ok(Prepared::Ready { sole_operation })
+}
+
+/// Executes with the timeout. Dropping the future stops the work between statements;
+/// PostgreSQL's `statement_timeout` (set to the same value) stops a statement in flight.
+async fn execute(
+    state: &AppState,
+    principal: &Principal,
+    operation: &str,
+    request: async_graphql::Request,
+) -> async_graphql::Response {
+    let span =
+        tracing::info_span!("graphql", role = principal.role.as_str(), operation = %operation);
+    let timeout = state.config.limits.query_timeout;
+    let started = std::time::Instant::now();
+    // Instrumented, not entered: a span guard held across an await would be attached
+    // to whatever task the executor runs next.
+    let run = tracing::Instrument::instrument(state.schema.execute(request), span);
+    match tokio::time::timeout(timeout, run).await {
+        Ok(response) => response,
+        Err(_) => async_graphql::Response::from_errors(vec![request_limits::timeout_exceeded(
+            started.elapsed(),
+            timeout,
+        )
+        .to_server_error()]),
+    }
+}
+
+/// True when the selected operation of `doc` is a mutation or subscription.
+fn selects_non_query(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    let is_query = |ty: OperationType| ty == OperationType::Query;
+    match &doc.operations {
+        DocumentOperations::Single(op) => !is_query(op.node.ty),
+        DocumentOperations::Multiple(ops) => match operation_name {
+            Some(name) => ops.get(name).is_some_and(|op| !is_query(op.node.ty)),
+            None => ops.values().any(|op| !is_query(op.node.ty)),
+        },
+    }
+}
+
+/// The HTTP response of one operation (or of a batch when `body` is an array).
+fn http_response(
+    body: Result<String, serde_json::Error>,
+    status: StatusCode,
+    retry_after: Option<u64>,
+    cache_control: Option<String>,
+) -> Response {
+    let mut response = match body {
         Ok(body) => Response::builder()
+            .status(status)
             .content_type("application/json")
             .body(body),
         Err(err) => {
@@ -138,12 +339,74 @@ async fn execute(state: &AppState, req: &Request, request: async_graphql::Reques
                 "internal error",
             )
         }
+    };
+    let headers = response.headers_mut();
+    if let Some(seconds) = retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
+    if let Some(value) = cache_control.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        headers.insert(header::CACHE_CONTROL, value);
+        // A shared cache must not hand a public answer to a keyed caller or back.
+        headers.insert(header::VARY, HeaderValue::from_static("Authorization"));
+    }
+    response
+}
+
+/// Resolves the caller or answers for them (401 unknown key, 503 database down).
+async fn caller_of(req: &Request, state: &AppState) -> Result<Caller, Response> {
+    let request_id = request_id_of(req);
+    let principal = principal_of(req, &state.db).await?;
+    Ok(Caller {
+        bucket: bucket_key_of(req, &principal),
+        principal,
+        request_id,
+    })
+}
+
+/// One operation's HTTP answer: 429 with `Retry-After` when rate limited, 405 for a
+/// mutation over GET, otherwise 200 (GraphQL over HTTP with `application/json`).
+fn single_response(outcome: Outcome, caller: &Caller, method: Method, limits: &Limits) -> Response {
+    if outcome.mutation_over_get {
+        // GraphQL over HTTP: GET must never change anything.
+        let mut response = graphql_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "BAD_USER_INPUT",
+            "mutations are only accepted with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let status = if outcome.retry_after.is_some() {
+        StatusCode::TOO_MANY_REQUESTS
+    } else {
+        StatusCode::OK
+    };
+    let cache_control = (method == Method::Get).then(|| {
+        if !outcome.response.errors.is_empty() {
+            "no-store".to_string()
+        } else {
+            let scope = if caller.principal.key_id.is_some() {
+                "private"
+            } else {
+                "public"
+            };
+            format!("{scope}, max-age={}", limits.get_max_age.as_secs())
+        }
+    });
+    http_response(
+        serde_json::to_string(&outcome.response),
+        status,
+        outcome.retry_after,
+        cache_control,
+    )
 }
 
 #[handler]
 pub async fn graphql_post(req: &Request, body: Body, state: Data<&AppState>) -> Response {
-    let limit = state.config.limits.max_body_bytes;
+    let limits = &state.config.limits;
+    let limit = limits.max_body_bytes;
     let bytes = match body.into_bytes_limit(limit).await {
         Ok(bytes) => bytes,
         Err(_) => {
@@ -178,42 +441,123 @@ pub async fn graphql_post(req: &Request, body: Body, state: Data<&AppState>) -> 
             )
         }
     };
-    if value.is_array() {
-        return graphql_error(
+    let batch = match value {
+        serde_json::Value::Array(items) => Some(items),
+        single => {
+            let request = match serde_json::from_value(single) {
+                Ok(request) => request,
+                Err(err) => return not_a_request(&err),
+            };
+            let caller = match caller_of(req, &state).await {
+                Ok(caller) => caller,
+                Err(response) => return response,
+            };
+            let outcome = run_operation(&state, &caller, request, Method::Post).await;
+            return single_response(outcome, &caller, Method::Post, limits);
+        }
+    };
+    let items = batch.unwrap_or_default();
+    if let Some(refusal) = refuse_batch(items.len(), limits.max_batch) {
+        return refusal;
+    }
+    let mut requests = Vec::with_capacity(items.len());
+    for item in items {
+        match serde_json::from_value::<async_graphql::Request>(item) {
+            Ok(request) => requests.push(request),
+            Err(err) => return not_a_request(&err),
+        }
+    }
+    let caller = match caller_of(req, &state).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    // One after the other: a batch gets no more of the server at once than a request.
+    let mut responses = Vec::with_capacity(requests.len());
+    let mut retry_after = None;
+    let mut all_throttled = true;
+    for request in requests {
+        let outcome = run_operation(&state, &caller, request, Method::Post).await;
+        all_throttled &= outcome.retry_after.is_some();
+        retry_after = retry_after.max(outcome.retry_after);
+        responses.push(outcome.response);
+    }
+    let status = if all_throttled {
+        StatusCode::TOO_MANY_REQUESTS
+    } else {
+        StatusCode::OK
+    };
+    http_response(serde_json::to_string(&responses), status, retry_after, None)
+}
+
+fn not_a_request(err: &serde_json::Error) -> Response {
+    graphql_error(
+        StatusCode::BAD_REQUEST,
+        "BAD_USER_INPUT",
+        &format!("the body is not a GraphQL request: {err}"),
+    )
+}
+
+/// Batches (a JSON array body) are off unless `max_batch` > 0, and never empty or
+/// longer than `max_batch`.
+fn refuse_batch(len: usize, max_batch: usize) -> Option<Response> {
+    if max_batch == 0 {
+        return Some(graphql_error(
             StatusCode::BAD_REQUEST,
             "BAD_USER_INPUT",
             "batched requests are not enabled on this server",
-        );
+        ));
     }
-    let request: async_graphql::Request = match serde_json::from_value(value) {
-        Ok(request) => request,
-        Err(err) => {
-            return graphql_error(
-                StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
-                &format!("the body is not a GraphQL request: {err}"),
-            )
-        }
+    if len == 0 {
+        return Some(graphql_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "a batch needs at least one operation",
+        ));
+    }
+    let exceeded = Exceeded {
+        limit: "batch",
+        measured: len as u64,
+        max: max_batch as u64,
     };
-    execute(&state, req, request).await
+    (len > max_batch).then(|| {
+        let body = async_graphql::Response::from_errors(vec![exceeded.to_server_error()]);
+        Response::builder()
+            .status(StatusCode::BAD_REQUEST)
+            .content_type("application/json")
+            .body(serde_json::to_string(&body).unwrap_or_default())
+    })
 }
 
-/// True when the selected operation of `query` is a mutation or subscription.
-fn selects_non_query(request: &async_graphql::Request) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
-        return false; // the executor reports the syntax error itself
+/// `GET /graphql` parameters, named as GraphQL over HTTP names them; `variables` and
+/// `extensions` are JSON texts.
+#[derive(serde::Deserialize)]
+struct GetParams {
+    #[serde(default)]
+    query: String,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+fn request_of_query_string(query: &str) -> Result<async_graphql::Request, String> {
+    let params: GetParams = serde_urlencoded::from_str(query).map_err(|e| e.to_string())?;
+    let json = |name: &str, text: Option<String>| -> Result<serde_json::Value, String> {
+        match text {
+            None => Ok(json!({})),
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|e| format!("`{name}` is not JSON: {e}"))
+            }
+        }
     };
-    let is_query = |ty: OperationType| ty == OperationType::Query;
-    match &doc.operations {
-        DocumentOperations::Single(op) => !is_query(op.node.ty),
-        DocumentOperations::Multiple(ops) => match &request.operation_name {
-            Some(name) => ops
-                .get(name.as_str())
-                .is_some_and(|op| !is_query(op.node.ty)),
-            None => ops.values().any(|op| !is_query(op.node.ty)),
-        },
-    }
+    let variables = json("variables", params.variables)?;
+    let extensions = json("extensions", params.extensions)?;
+    let mut request = async_graphql::Request::new(params.query)
+        .variables(async_graphql::Variables::from_json(variables));
+    request.operation_name = params.operation_name;
+    request.extensions = serde_json::from_value(extensions)
+        .map_err(|e| format!("`extensions` must be a JSON object: {e}"))?;
+    Ok(request)
 }
 
 #[handler]
@@ -227,27 +571,20 @@ pub async fn graphql_get(req: &Request, state: Data<&AppState>) -> Response {
     if query.is_empty() && wants_html {
         return crate::graphiql::page().into_response();
     }
-    let request = match async_graphql::http::parse_query_string(query) {
+    let request = match request_of_query_string(query) {
         Ok(request) => request,
         Err(err) => {
             return graphql_error(
                 StatusCode::BAD_REQUEST,
                 "BAD_USER_INPUT",
-                &format!("GET /graphql needs ?query=…: {err}"),
+                &format!("GET /graphql needs ?query=… (or a persisted query's hash): {err}"),
             )
         }
     };
-    if selects_non_query(&request) {
-        // GraphQL over HTTP: GET must never change anything.
-        let mut response = graphql_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "BAD_USER_INPUT",
-            "mutations are only accepted with POST",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, poem::http::HeaderValue::from_static("POST"));
-        return response;
-    }
-    execute(&state, req, request).await
+    let caller = match caller_of(req, &state).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let outcome = run_operation(&state, &caller, request, Method::Get).await;
+    single_response(outcome, &caller, Method::Get, &state.config.limits)
 }

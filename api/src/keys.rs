@@ -1,7 +1,7 @@
 //! API keys: a random secret shown once, stored only as its SHA-256.
 
 use crate::error::{ApiError, ApiResult};
-use entities::{api_key, department, region, Role};
+use entities::{api_key, department, evaluation_panel, region, Role};
 use rand::distr::{Alphanumeric, SampleString};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
 use sha2::{Digest, Sha256};
@@ -60,6 +60,17 @@ pub async fn validate_grant(db: &DatabaseConnection, grant: &KeyGrant) -> ApiRes
     if let Some(id) = grant.department_id {
         if department::Entity::find_by_id(id).one(db).await?.is_none() {
             return Err(ApiError::bad_input(format!("unknown department {id}")));
+        }
+    }
+    if let Some(id) = grant.panel_id {
+        if evaluation_panel::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::bad_input(format!(
+                "unknown evaluation panel {id}"
+            )));
         }
     }
     Ok(())

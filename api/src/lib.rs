@@ -13,10 +13,13 @@ pub mod graphiql;
 pub mod graphql;
 pub mod graphql_http;
 pub mod keys;
+pub mod limits;
 pub mod open_data;
+pub mod rate_limit;
 pub mod routes;
 pub mod seed;
 pub mod telemetry;
+pub mod web;
 pub mod workflow;
 
 pub use app::Application;

@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::graphql::MinyiSchema;
-use crate::telemetry::Counters;
+use crate::telemetry::{AccessLog, Counters, PoolUse};
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{get, handler, EndpointExt, Response, Route};
@@ -17,10 +17,14 @@ pub struct AppState {
     pub schema: MinyiSchema,
     pub counters: Arc<Counters>,
     pub config: Arc<Config>,
+    /// Rate-limit buckets and persisted queries of `/graphql`.
+    pub guards: Arc<crate::graphql_http::Guards>,
 }
 
+/// Every route, behind the access log (request id, HTTP metrics, one log line a request).
 pub fn router(state: AppState) -> impl poem::Endpoint {
-    crate::open_data::routes(Route::new())
+    let access_log = AccessLog::new(state.counters.clone());
+    crate::web::routes(crate::open_data::routes(Route::new()))
         .at(
             "/graphql",
             get(crate::graphql_http::graphql_get).post(crate::graphql_http::graphql_post),
@@ -31,6 +35,7 @@ pub fn router(state: AppState) -> impl poem::Endpoint {
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics))
         .data(state)
+        .with(access_log)
 }
 
 #[handler]
@@ -58,7 +63,16 @@ async fn readyz(state: Data<&AppState>) -> Response {
 
 #[handler]
 async fn metrics(state: Data<&AppState>) -> Response {
-    Response::builder()
-        .content_type("text/plain; version=0.0.4")
-        .body(state.counters.render())
+    match state.counters.render(PoolUse::of(&state.db)) {
+        Ok(text) => Response::builder()
+            .content_type(prometheus::TEXT_FORMAT)
+            .body(text),
+        Err(err) => {
+            tracing::error!(error = %err, "rendering the metrics failed");
+            Response::builder()
+                .status(StatusCode::INTERNAL_SERVER_ERROR)
+                .content_type("application/json")
+                .body(r#"{"error":{"code":"INTERNAL","message":"the metrics could not be rendered"}}"#)
+        }
+    }
 }

@@ -23,7 +23,7 @@ pub use error::Error;
 pub use hot::{hot_topics, HotTopic, HotTopicOptions};
 pub use model::{Dimension, Interval, Scope, Stats, StatsFilter, StatsGroup, StatsPoint, Window};
 pub use percentile::Summary;
-pub use queries::{breakdown, channel_label, kind_label, stats, time_series};
+pub use queries::{breakdown, breakdown_series, channel_label, kind_label, stats, time_series};
 pub use ranking::{
     bottom_alerts, rank, rank_history, ranking, score, BottomAlert, MonthlyRanking, RankUnit,
     RankWeights, RankingRow,

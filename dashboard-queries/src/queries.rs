@@ -71,6 +71,25 @@ pub async fn time_series<C: ConnectionTrait>(
         .collect())
 }
 
+/// One breakdown per interval of the window, in one statement: the groups of each
+/// interval are those [`breakdown`] gives for that interval alone (same `as_of`). Used
+/// by small-cell suppression, which must see a series' siblings interval by interval.
+pub async fn breakdown_series<C: ConnectionTrait>(
+    db: &C,
+    by: Dimension,
+    interval: Interval,
+    scope: &Scope,
+    filter: &StatsFilter,
+    window: &Window,
+) -> Result<Vec<Vec<StatsGroup>>, Error> {
+    window.validate()?;
+    let w = window.normalized();
+    let spans = intervals(interval, w.from, w.to)?;
+    let r = resolve(db, scope, filter).await?;
+    let boundaries: Vec<DateTime<Utc>> = spans.iter().skip(1).map(|s| s.0).collect();
+    grouped(db, &r, &w, &boundaries, by).await
+}
+
 /// The groups of `by` for each time bucket (`boundaries` are the starts of buckets
 /// 1..n; none → one bucket). Used by breakdown, ranking history and hot topics.
 pub(crate) async fn grouped<C: ConnectionTrait>(

@@ -8,9 +8,13 @@ use crate::queries::grouped;
 use crate::sql::resolve;
 use crate::Error;
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use entities::{evaluation_panel as panel, panel_department_result as panel_result};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationDef,
+};
 use serde::Serialize;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 /// What is ranked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,8 +34,9 @@ pub struct RankWeights {
     pub satisfaction_rate: f64,
     /// Not in the domain's composite by default; Guangyuan ranks on it.
     pub completion_rate: f64,
-    /// Accepted for the contract, but the third-party evaluation score is not fed into
-    /// the engine yet: this component is always missing and its weight is ignored.
+    /// The third-party evaluation score (closed panels' normalised department scores,
+    /// see [`third_party_scores`]). Fed for department rankings only: regions have no
+    /// panel results, so for them this component is always missing.
     pub third_party: f64,
 }
 
@@ -81,6 +86,9 @@ pub struct RankingRow {
     /// Composite index 0–1; `None` when the unit has none of the weighted rates.
     pub score: Option<f64>,
     pub stats: Stats,
+    /// The third-party score 0–1 the composite used; `None` when not weighted or the
+    /// unit has no closed panel result overlapping the window.
+    pub third_party_score: Option<f64>,
     /// Received at least `min_cases` cases.
     pub eligible: bool,
 }
@@ -89,12 +97,17 @@ pub struct RankingRow {
 /// rate whose denominator is 0 is missing, not 0, so a unit is not punished for having
 /// no due cases yet). Rounded to 1e-9 so that float noise cannot decide a tie.
 pub fn score(stats: &Stats, weights: &RankWeights) -> Option<f64> {
+    composite(stats, None, weights)
+}
+
+/// [`score`] with the unit's third-party score (0–1) as the fifth component.
+pub fn composite(stats: &Stats, third_party: Option<f64>, weights: &RankWeights) -> Option<f64> {
     let parts = [
         (weights.reply_rate, stats.reply_rate),
         (weights.on_time_rate, stats.on_time_rate),
         (weights.satisfaction_rate, stats.satisfaction_rate),
         (weights.completion_rate, stats.completion_rate),
-        (weights.third_party, None),
+        (weights.third_party, third_party),
     ];
     let (mut num, mut den) = (0.0, 0.0);
     for (w, r) in parts {
@@ -117,11 +130,27 @@ fn id_order(a: &str, b: &str) -> Ordering {
 /// Orders and numbers groups: eligible first, then score desc (missing last), received
 /// desc, id asc — a total order, so equal inputs always give the same ranking.
 pub fn rank(groups: Vec<StatsGroup>, weights: &RankWeights, min_cases: i64) -> Vec<RankingRow> {
+    rank_with(groups, &HashMap::new(), weights, min_cases)
+}
+
+/// [`rank`] with third-party scores by unit id.
+pub fn rank_with(
+    groups: Vec<StatsGroup>,
+    third_party: &HashMap<String, f64>,
+    weights: &RankWeights,
+    min_cases: i64,
+) -> Vec<RankingRow> {
+    let fed = weights.third_party > 0.0;
     let mut rows: Vec<RankingRow> = groups
         .into_iter()
-        .map(|g| RankingRow {
+        .map(|g| {
+            let tp = third_party.get(&g.key).copied().filter(|_| fed);
+            (g, tp)
+        })
+        .map(|(g, tp)| RankingRow {
             rank: None,
-            score: score(&g.stats, weights),
+            score: composite(&g.stats, tp, weights),
+            third_party_score: tp,
             eligible: g.stats.received >= min_cases,
             unit_id: g.key,
             unit_name: g.label,
@@ -181,7 +210,84 @@ pub async fn ranking<C: ConnectionTrait>(
     let r = resolve(db, scope, filter).await?;
     let mut all = grouped(db, &r, &w, &[], dimension(unit)).await?;
     let groups = units(all.pop().unwrap_or_default(), unit, scope);
-    Ok(rank(groups, weights, min_cases))
+    let results = panel_results(db, unit, weights, &w).await?;
+    let third_party = third_party_scores(&results, w.from, w.to);
+    Ok(rank_with(groups, &third_party, weights, min_cases))
+}
+
+/// One department's result on one closed panel, with the panel's period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelResult {
+    pub department_id: i32,
+    pub period_from: DateTime<Utc>,
+    pub period_to: DateTime<Utc>,
+    pub cases: i32,
+    pub normalized_score: f64,
+}
+
+/// The department results of panels closed by `as_of` whose period overlaps the window
+/// (one query; none when the ranking does not weigh the third-party score).
+async fn panel_results<C: ConnectionTrait>(
+    db: &C,
+    unit: RankUnit,
+    weights: &RankWeights,
+    w: &Window,
+) -> Result<Vec<PanelResult>, Error> {
+    if unit != RankUnit::Department || weights.third_party <= 0.0 {
+        return Ok(Vec::new());
+    }
+    let on_panel: RelationDef = panel_result::Entity::belongs_to(panel::Entity)
+        .from(panel_result::Column::PanelId)
+        .to(panel::Column::Id)
+        .into();
+    let rows = panel_result::Entity::find()
+        .select_only()
+        .column(panel_result::Column::DepartmentId)
+        .column(panel::Column::PeriodFrom)
+        .column(panel::Column::PeriodTo)
+        .column(panel_result::Column::Cases)
+        .column(panel_result::Column::NormalizedScore)
+        .join(JoinType::InnerJoin, on_panel)
+        .filter(panel::Column::ClosedAt.is_not_null())
+        .filter(panel::Column::ClosedAt.lte(w.as_of))
+        .filter(panel::Column::PeriodFrom.lt(w.to))
+        .filter(panel::Column::PeriodTo.gt(w.from))
+        .into_tuple::<(i32, DateTime<Utc>, DateTime<Utc>, i32, f64)>()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(department_id, period_from, period_to, cases, normalized_score)| PanelResult {
+                department_id,
+                period_from,
+                period_to,
+                cases,
+                normalized_score,
+            },
+        )
+        .collect())
+}
+
+/// Each department's third-party score over `[from, to)`: the mean of the normalised
+/// scores of the panels whose period overlaps it, weighted by their evaluated cases.
+pub fn third_party_scores(
+    results: &[PanelResult],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> HashMap<String, f64> {
+    let mut sums: HashMap<i32, (f64, f64)> = HashMap::new();
+    for r in results
+        .iter()
+        .filter(|r| r.period_from < to && r.period_to > from && r.cases > 0)
+    {
+        let entry = sums.entry(r.department_id).or_default();
+        entry.0 += r.normalized_score * f64::from(r.cases);
+        entry.1 += f64::from(r.cases);
+    }
+    sums.into_iter()
+        .map(|(d, (num, den))| (d.to_string(), num / den))
+        .collect()
 }
 
 /// The ranking of one calendar month (Asia/Shanghai) of a history.
@@ -209,12 +315,18 @@ pub async fn rank_history<C: ConnectionTrait>(
     let r = resolve(db, scope, filter).await?;
     let boundaries: Vec<DateTime<Utc>> = months.iter().skip(1).map(|m| m.0).collect();
     let per_month = grouped(db, &r, &w, &boundaries, dimension(unit)).await?;
+    let results = panel_results(db, unit, weights, &w).await?;
     Ok(months
         .into_iter()
         .zip(per_month)
-        .map(|((month_start, _), groups)| MonthlyRanking {
+        .map(|((month_start, month_end), groups)| MonthlyRanking {
             month_start,
-            rows: rank(units(groups, unit, scope), weights, min_cases),
+            rows: rank_with(
+                units(groups, unit, scope),
+                &third_party_scores(&results, month_start, month_end),
+                weights,
+                min_cases,
+            ),
         })
         .collect())
 }
@@ -375,6 +487,73 @@ mod tests {
         assert_eq!(alerts[0].unit_id, "c");
         assert_eq!((alerts[0].first_rank, alerts[0].second_rank), (4, 3));
         assert_eq!(alerts[0].ranked, (4, 4));
+    }
+
+    #[test]
+    fn the_third_party_score_enters_the_composite_only_when_weighted() {
+        let s = group("1", 10, Some(1.0), Some(0.5)).stats;
+        let w = RankWeights {
+            third_party: 0.5,
+            ..RankWeights::default()
+        };
+        // (0.4·1 + 0.3·1 + 0.3·0.5 + 0.5·0.2) / 1.5 = 0.95 / 1.5
+        assert_eq!(composite(&s, Some(0.2), &w), Some(0.633333333));
+        assert_eq!(composite(&s, None, &w), Some(0.85));
+        let tp: HashMap<String, f64> = [("1".to_string(), 0.2)].into_iter().collect();
+        let fed = rank_with(vec![group("1", 10, Some(1.0), Some(0.5))], &tp, &w, 0);
+        assert_eq!(
+            (fed[0].score, fed[0].third_party_score),
+            (Some(0.633333333), Some(0.2))
+        );
+        let unweighted = rank_with(
+            vec![group("1", 10, Some(1.0), Some(0.5))],
+            &tp,
+            &RankWeights::default(),
+            0,
+        );
+        assert_eq!(
+            (unweighted[0].score, unweighted[0].third_party_score),
+            (Some(0.85), None)
+        );
+    }
+
+    #[test]
+    fn overlapping_panels_are_averaged_by_their_evaluated_cases() {
+        let t = |m: u32| {
+            DateTime::parse_from_rfc3339(&format!("2025-{m:02}-01T00:00:00Z"))
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let results = vec![
+            PanelResult {
+                department_id: 7,
+                period_from: t(1),
+                period_to: t(4),
+                cases: 10,
+                normalized_score: 0.9,
+            },
+            PanelResult {
+                department_id: 7,
+                period_from: t(3),
+                period_to: t(7),
+                cases: 30,
+                normalized_score: 0.5,
+            },
+            PanelResult {
+                department_id: 8,
+                period_from: t(5),
+                period_to: t(7),
+                cases: 4,
+                normalized_score: 0.25,
+            },
+        ];
+        let all = third_party_scores(&results, t(1), t(12));
+        assert_eq!(all.len(), 2);
+        assert!((all["7"] - 0.6).abs() < 1e-12);
+        assert_eq!(all["8"], 0.25);
+        let spring = third_party_scores(&results, t(1), t(3));
+        assert_eq!(spring.len(), 1);
+        assert_eq!(spring["7"], 0.9);
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub struct Model {
     pub region_code: Option<String>,
     pub respond_hours: i32,
     pub reply_working_days: i32,
+    /// A dissatisfied rating reopens the case (docs/WORKFLOW.md, "Ratings").
+    pub reopen_on_dissatisfied: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -100,6 +100,7 @@ string_enum!(
         Merge = "merge",
         Archive = "archive",
         Publish = "publish",
+        Unpublish = "unpublish",
         Edit = "edit",
     }
 );

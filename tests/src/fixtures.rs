@@ -272,6 +272,8 @@ pub async fn rating(
         attitude: Set(None),
         result: Set(None),
         comment: Set(None),
+        // Like every writer: the public copy follows the comment (none here).
+        public_comment: Set(None),
         rated_at: Set(rated_at),
         ..Default::default()
     }

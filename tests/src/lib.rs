@@ -14,8 +14,11 @@
 //!   test database is dropped when the [`TestApp`] is dropped. If PostgreSQL cannot be
 //!   reached or started, the `_on_postgres` tests fail; they never skip.
 
+pub mod browser;
 pub mod databases;
 pub mod fixtures;
+pub mod process;
+pub mod proxy;
 
 use serde_json::{json, Value};
 
@@ -78,6 +81,11 @@ impl TestApp {
             server,
             _database: database,
         }
+    }
+
+    /// The URL of this test's database (for running the `minyi` binary against it).
+    pub fn database_url(&self) -> String {
+        self._database.url()
     }
 
     /// Runs a GraphQL operation as the public (no key). Returns the whole response body.

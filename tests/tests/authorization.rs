@@ -29,7 +29,7 @@ const FB: &str = "FORBIDDEN";
 const NF: &str = "NOT_FOUND";
 
 /// Operation → expected outcome for each caller of [`WHO`].
-const MATRIX: [(&str, [&str; 7]); 23] = [
+const MATRIX: [(&str, [&str; 7]); 25] = [
     ("submitCase", [OK, OK, OK, OK, OK, FB, OK]),
     ("acceptCase", [UN, OK, NF, FB, FB, FB, OK]),
     ("rejectCase", [UN, OK, NF, FB, FB, FB, OK]),
@@ -47,6 +47,8 @@ const MATRIX: [(&str, [&str; 7]); 23] = [
     ("superviseCase", [UN, OK, NF, FB, FB, FB, OK]),
     ("mergeDuplicate", [UN, OK, NF, FB, FB, FB, OK]),
     ("archiveCase", [UN, OK, NF, FB, FB, FB, OK]),
+    ("publishCase", [UN, OK, NF, FB, FB, FB, OK]),
+    ("unpublishCase", [UN, OK, NF, FB, FB, FB, OK]),
     ("case", [NF, OK, NF, OK, NF, NF, OK]),
     ("createDepartment", [UN, FB, FB, FB, FB, FB, OK]),
     ("updateDepartment", [UN, FB, FB, FB, FB, FB, OK]),
@@ -83,6 +85,25 @@ async fn world(app: &TestApp) -> World {
     let home = fixtures::department(&app.db, "成都市城管委", "510100", None).await;
     let neighbour = fixtures::department(&app.db, "成都市水务局", "510100", None).await;
     let away = fixtures::department(&app.db, "绵阳市城管局", "510700", None).await;
+    // An evaluator's key belongs to an existing panel.
+    let admin = app.create_key(grant(Role::Admin, None, None, None)).await;
+    let panel = app
+        .graphql_as(
+            Some(&admin),
+            "mutation($input: CreateEvaluationPanelInput!) { createEvaluationPanel(input: $input) { id } }",
+            serde_json::json!({ "input": {
+                "name": "2026年第一季度第三方评价", "periodFrom": "2026-01-01T00:00:00Z",
+                "periodTo": "2026-04-01T00:00:00Z", "scaleMin": 1, "scaleMax": 5,
+                "criteria": [{ "name": "办理结果", "weight": 1.0 }],
+                "experts": 1, "cadres": 0, "citizenRepresentatives": 0,
+                "sampleSize": 4, "minPerDepartment": 1
+            } }),
+        )
+        .await;
+    let panel_id: i32 = minyi_tests::data(&panel)["createEvaluationPanel"]["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("creating a panel: {panel}"));
     let keys = vec![
         None,
         Some(
@@ -102,10 +123,10 @@ async fn world(app: &TestApp) -> World {
                 .await,
         ),
         Some(
-            app.create_key(grant(Role::Evaluator, None, None, Some(1)))
+            app.create_key(grant(Role::Evaluator, None, None, Some(panel_id)))
                 .await,
         ),
-        Some(app.create_key(grant(Role::Admin, None, None, None)).await),
+        Some(admin),
     ];
     World {
         keys,
@@ -158,6 +179,16 @@ async fn prepare(app: &TestApp, w: &World, op: &str) -> (String, Value) {
         "reopenCase" => (case_op("reopenCase(id: $id, reason: \"不满意\")"), on(Replied).await),
         "superviseCase" => (case_op("superviseCase(id: $id, reason: \"领导批示\")"), on(InProgress).await),
         "archiveCase" => (case_op("archiveCase(id: $id)"), on(Closed).await),
+        "publishCase" => (case_op("publishCase(id: $id)"), on(Replied).await),
+        "unpublishCase" => {
+            let mut new = NewCase::new("510104", at(2026, 3, 2, 2, 0, 0)).status(Closed);
+            new.department_id = Some(w.home.id);
+            let published = fixtures::case(&app.db, new).await;
+            (
+                case_op("unpublishCase(id: $id, reason: \"涉及隐私\")"),
+                json!({ "id": published.id.to_string() }),
+            )
+        }
         "mergeDuplicate" => {
             let (d, c) = (case_in(app, w, Accepted).await, case_in(app, w, Accepted).await);
             (

@@ -64,6 +64,9 @@ pub struct DeadlinePolicyInput {
     pub region_code: Option<String>,
     pub respond_hours: i32,
     pub reply_working_days: i32,
+    /// A dissatisfied rating reopens the case (docs/WORKFLOW.md); false when omitted.
+    #[graphql(default)]
+    pub reopen_on_dissatisfied: bool,
 }
 
 #[derive(SimpleObject)]
@@ -76,6 +79,7 @@ pub struct DeadlinePolicy {
     pub region_code: Option<String>,
     pub respond_hours: i32,
     pub reply_working_days: i32,
+    pub reopen_on_dissatisfied: bool,
 }
 
 impl From<deadline_policy::Model> for DeadlinePolicy {
@@ -89,6 +93,7 @@ impl From<deadline_policy::Model> for DeadlinePolicy {
             region_code: p.region_code,
             respond_hours: p.respond_hours,
             reply_working_days: p.reply_working_days,
+            reopen_on_dissatisfied: p.reopen_on_dissatisfied,
         }
     }
 }
@@ -269,6 +274,7 @@ impl AdminMutation {
         active.region_code = Set(region_code);
         active.respond_hours = Set(input.respond_hours);
         active.reply_working_days = Set(input.reply_working_days);
+        active.reopen_on_dissatisfied = Set(input.reopen_on_dissatisfied);
         let row = if input.id.is_some() {
             active.update(db).await?
         } else {

@@ -24,19 +24,37 @@ pub fn is_overdue(case: &case::Model, now: DateTime<Utc>) -> bool {
 pub struct CaseNode(pub case::Model);
 
 impl CaseNode {
-    /// `text` as this caller may see it: verbatim for roles that see personal data,
-    /// otherwise with phone numbers, ID numbers, e-mails, bank cards, plates and the
-    /// citizen's own name masked.
-    async fn free_text(&self, ctx: &Context<'_>, text: &str) -> ApiResult<String> {
+    /// Free text as this caller may see it: the raw column for roles that see personal
+    /// data, otherwise the stored redacted copy (written with the text, see
+    /// docs/OPEN_DATA.md). A missing copy is never made up from the raw text.
+    fn free_text(
+        &self,
+        ctx: &Context<'_>,
+        field: &str,
+        raw: &str,
+        public: Option<&str>,
+    ) -> ApiResult<String> {
         if ctx.principal()?.sees_personal_data() {
-            return Ok(text.to_string());
+            return Ok(raw.to_string());
         }
-        let name = match self.0.citizen_id {
-            Some(id) => ctx.loaders()?.citizens.load_one(id).await?.map(|c| c.name),
-            None => None,
-        };
-        let names: Vec<&str> = name.as_deref().into_iter().collect();
-        Ok(crate::open_data::redaction::redact(text, &names).text)
+        Ok(public_or_blank(self.0.id, field, public))
+    }
+}
+
+/// The stored public copy, or an empty string (and a warning for the operator, who
+/// runs `minyi redact --all`) when no writer stored one: an empty string can never be
+/// a redaction of a non-empty text, so clients can tell it apart.
+pub fn public_or_blank(case_id: i64, field: &str, public: Option<&str>) -> String {
+    match public {
+        Some(text) => text.to_string(),
+        None => {
+            tracing::warn!(
+                case_id,
+                field,
+                "no redacted public text stored; run `minyi redact --all`"
+            );
+            String::new()
+        }
     }
 }
 
@@ -51,10 +69,10 @@ impl CaseNode {
     /// Free text is shown as written to staff and with personal data masked to everyone
     /// else (see docs/OPEN_DATA.md).
     async fn title(&self, ctx: &Context<'_>) -> ApiResult<String> {
-        self.free_text(ctx, &self.0.title).await
+        self.free_text(ctx, "title", &self.0.title, self.0.public_title.as_deref())
     }
     async fn body(&self, ctx: &Context<'_>) -> ApiResult<String> {
-        self.free_text(ctx, &self.0.body).await
+        self.free_text(ctx, "body", &self.0.body, self.0.public_body.as_deref())
     }
     async fn channel(&self) -> Channel {
         self.0.channel
@@ -119,7 +137,12 @@ impl CaseNode {
     /// The department's public answer.
     async fn reply(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
         match &self.0.reply {
-            Some(text) => Ok(Some(self.free_text(ctx, text).await?)),
+            Some(text) => Ok(Some(self.free_text(
+                ctx,
+                "reply",
+                text,
+                self.0.public_reply.as_deref(),
+            )?)),
             None => Ok(None),
         }
     }
@@ -163,18 +186,22 @@ impl CaseNode {
     /// The citizen's latest rating.
     async fn rating(&self, ctx: &Context<'_>) -> ApiResult<Option<Rating>> {
         let rows = ctx.loaders()?.ratings.load_one(self.0.id).await?;
-        let Some(mut rating) = rows
-            .unwrap_or_default()
-            .into_iter()
-            .last()
-            .map(Rating::from)
-        else {
+        let Some(latest) = rows.unwrap_or_default().into_iter().last() else {
             return Ok(None);
         };
-        if let Some(comment) = &rating.comment {
-            rating.comment = Some(self.free_text(ctx, comment).await?);
-        }
-        Ok(Some(rating))
+        let comment = match &latest.comment {
+            Some(raw) => Some(self.free_text(
+                ctx,
+                "rating comment",
+                raw,
+                latest.public_comment.as_deref(),
+            )?),
+            None => None,
+        };
+        Ok(Some(Rating {
+            comment,
+            ..Rating::from(latest)
+        }))
     }
     /// The submitting citizen's personal data: leaders, handlers and admins only.
     async fn citizen(&self, ctx: &Context<'_>) -> ApiResult<Option<Citizen>> {

@@ -60,7 +60,14 @@ pub enum CaseOrder {
 
 impl CaseFilter {
     /// The filter as a WHERE condition; unknown references are BAD_USER_INPUT.
-    pub async fn condition(&self, db: &DatabaseConnection) -> ApiResult<Condition> {
+    /// `search` looks in the text the caller may read: the raw title and body for staff,
+    /// the masked copies for everyone else, so a search for a phone number cannot tell
+    /// the public which case holds it.
+    pub async fn condition(
+        &self,
+        db: &DatabaseConnection,
+        sees_personal_data: bool,
+    ) -> ApiResult<Condition> {
         let mut cond = Condition::all();
         if let Some(code) = &self.region_code {
             cond = cond.add(region_subtree(&known_region(db, code).await?));
@@ -124,10 +131,15 @@ impl CaseFilter {
                 return Err(ApiError::bad_input("`search` is limited to 100 characters"));
             }
             let pattern = format!("%{}%", search.replace(['%', '_'], ""));
+            let (title, body) = if sees_personal_data {
+                (case::Column::Title, case::Column::Body)
+            } else {
+                (case::Column::PublicTitle, case::Column::PublicBody)
+            };
             cond = cond.add(
                 Condition::any()
-                    .add(case::Column::Title.like(pattern.clone()))
-                    .add(case::Column::Body.like(pattern)),
+                    .add(title.like(pattern.clone()))
+                    .add(body.like(pattern)),
             );
         }
         Ok(cond)
@@ -284,9 +296,13 @@ impl CaseQuery {
         }
         let after = after.as_deref().map(CaseCursor::decode).transpose()?;
         let before = before.as_deref().map(CaseCursor::decode).transpose()?;
-        let condition = Condition::all()
-            .add(ctx.principal()?.case_visibility())
-            .add(filter.unwrap_or_default().condition(db).await?);
+        let principal = ctx.principal()?;
+        let condition = Condition::all().add(principal.case_visibility()).add(
+            filter
+                .unwrap_or_default()
+                .condition(db, principal.sees_personal_data())
+                .await?,
+        );
 
         let order = match order_by.unwrap_or_default() {
             CaseOrder::SubmittedAtDesc => Order::Desc,

@@ -2,15 +2,17 @@
 
 mod admin;
 mod case;
-mod cases;
+pub mod cases;
 mod category;
 pub mod context;
 pub mod cursor;
 mod department;
+mod evaluation;
 mod ids;
 pub mod loaders;
 mod region;
 mod stats;
+mod viewer;
 mod workflow;
 
 use crate::config::Limits;
@@ -24,16 +26,26 @@ pub struct QueryRoot(
     category::CategoryQuery,
     cases::CaseQuery,
     stats::StatsQuery,
+    viewer::ViewerQuery,
+    evaluation::EvaluationQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(workflow::WorkflowMutation, admin::AdminMutation);
+pub struct MutationRoot(
+    workflow::WorkflowMutation,
+    admin::AdminMutation,
+    evaluation::EvaluationMutation,
+);
 
 pub type MinyiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema with the request limits on. The database connection is schema
 /// data; the caller and the DataLoaders are added per request.
-pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> MinyiSchema {
+pub fn build_schema(
+    db: DatabaseConnection,
+    limits: &Limits,
+    suppression: crate::open_data::suppression::Threshold,
+) -> MinyiSchema {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -41,8 +53,14 @@ pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> MinyiSchema {
     )
     .data(db)
     .data(crate::workflow::CalendarCache::default())
-    .limit_depth(limits.max_depth)
-    .limit_complexity(limits.max_complexity)
+    .data(suppression)
+    // Depth, aliases, directives, nodes and the text are checked before parsing and
+    // validation (crate::limits); the complexity after validation, by the cost guard,
+    // which reports the measured value and draws it from the caller's rate limit.
+    .limit_recursive_depth(limits.max_nesting)
+    .extension(crate::limits::cost::CostGuard {
+        max_complexity: limits.max_complexity,
+    })
     .finish()
 }
 

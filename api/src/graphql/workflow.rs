@@ -9,6 +9,7 @@ use super::case::CaseNode;
 use super::context::ContextExt;
 use super::ids::parse_id;
 use crate::error::{ApiError, ApiResult};
+use crate::workflow::publish::{publish, unpublish};
 use crate::workflow::rating::{rate, RatingInput};
 use crate::workflow::service::{apply, Command, Env};
 use crate::workflow::submit::{submit, CitizenInput as CitizenData, SubmitInput};
@@ -313,6 +314,34 @@ impl WorkflowMutation {
         let merged =
             merge_duplicate(env(ctx).await?, duplicate, canonical, expected_version).await?;
         Ok(CaseNode(merged))
+    }
+
+    /// 公开: shows a replied or closed case to the public, with its free text redacted
+    /// anew by the current rules. Leaders of the case's region and admins.
+    async fn publish_case(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: Option<i32>,
+    ) -> ApiResult<CaseNode> {
+        let id: i64 = parse_id(&id, "case")?;
+        Ok(CaseNode(
+            publish(env(ctx).await?, id, expected_version).await?,
+        ))
+    }
+
+    /// 撤回公开: takes a published case off the public site, with the reason recorded.
+    async fn unpublish_case(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: String,
+        expected_version: Option<i32>,
+    ) -> ApiResult<CaseNode> {
+        let id: i64 = parse_id(&id, "case")?;
+        Ok(CaseNode(
+            unpublish(env(ctx).await?, id, expected_version, reason).await?,
+        ))
     }
 
     /// 归档: freezes a closed case.

@@ -5,6 +5,7 @@ use super::lifecycle::{replay, Timeline};
 use super::org::{Org, Region, Unit};
 use super::people::{person, pick};
 use super::text::{self, compose, Places, Topic, TOPICS};
+use crate::open_data::redaction::public_text;
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, TimeZone, Timelike, Utc};
 use chrono_tz::Asia::Shanghai;
 use dashboard_queries::calendar::WorkCalendar;
@@ -236,6 +237,9 @@ pub struct Generator {
     day_plan: Vec<(NaiveDate, u64)>,
     day_index: usize,
     produced: u64,
+    /// Names of the citizens made so far (cases of this run refer only to them): the
+    /// redaction of a case's text masks its citizen's own name.
+    citizen_names: HashMap<i64, String>,
 }
 
 impl Generator {
@@ -312,6 +316,7 @@ impl Generator {
             day_plan,
             day_index: 0,
             produced: 0,
+            citizen_names: HashMap::new(),
         })
     }
 
@@ -487,6 +492,7 @@ impl Generator {
         let p = person(&mut self.rng, full_place, &area, self.params.from);
         let id = self.next.citizen;
         self.next.citizen += 1;
+        self.citizen_names.insert(id, p.name.clone());
         chunk.citizens.push(citizen::Model {
             id,
             name: p.name,
@@ -706,6 +712,16 @@ impl Generator {
 
         replay(&mut row, &tl.events, &chunk.ratings[first_rating..]);
         row.reply = replies.pop();
+        // Stored redacted like every writer does, so public reads never redact.
+        let name = citizen_id
+            .and_then(|c| self.citizen_names.get(&c))
+            .map(String::as_str);
+        row.public_title = Some(public_text(&row.title, name));
+        row.public_body = Some(public_text(&row.body, name));
+        row.public_reply = row.reply.as_deref().map(|r| public_text(r, name));
+        for r in &mut chunk.ratings[first_rating..] {
+            r.public_comment = r.comment.as_deref().map(|c| public_text(c, name));
+        }
         for mut e in tl.events {
             e.id = self.next.event;
             self.next.event += 1;

@@ -146,6 +146,7 @@ pub fn replay(row: &mut case::Model, events: &[case_event::Model], ratings: &[ra
             }
             CaseAction::Archive => row.archived_at = Some(e.at),
             CaseAction::Publish => row.published = true,
+            CaseAction::Unpublish => row.published = false,
             CaseAction::Supervise => row.supervised = true,
             _ => {}
         }
@@ -155,8 +156,8 @@ pub fn replay(row: &mut case::Model, events: &[case_event::Model], ratings: &[ra
 }
 
 /// Whether `action` may happen in status `from` and lead to `to`: the workflow's own
-/// state machine decides; status-keeping events record their unchanged status as `to`,
-/// and `publish` (not a workflow mutation) may happen to any live case.
+/// state machine decides (publishing included); status-keeping events record their
+/// unchanged status as `to`.
 #[cfg(test)]
 pub fn is_legal(from: Option<CaseStatus>, action: CaseAction, to: Option<CaseStatus>) -> bool {
     use crate::workflow::state_machine::{transition, Action};
@@ -165,6 +166,6 @@ pub fn is_legal(from: Option<CaseStatus>, action: CaseAction, to: Option<CaseSta
     };
     match Action::from_event(action) {
         Some(action) => transition(from, action) == Ok(to),
-        None => action == CaseAction::Publish && from != CaseStatus::Rejected && to == from,
+        None => false,
     }
 }

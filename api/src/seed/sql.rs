@@ -48,6 +48,13 @@ pub const CASE_COLUMNS: &[&str] = &[
     "version",
     "idempotency_key",
     "updated_at",
+    "public_title",
+    "public_body",
+    "public_reply",
+    "external_id",
+    "address",
+    "latitude",
+    "longitude",
 ];
 pub const EVENT_COLUMNS: &[&str] = &[
     "id",
@@ -70,6 +77,7 @@ pub const RATING_COLUMNS: &[&str] = &[
     "result",
     "comment",
     "rated_at",
+    "public_comment",
 ];
 pub const CITIZEN_COLUMNS: &[&str] = &["id", "name", "phone", "id_number", "email", "address"];
 pub const DEPARTMENT_COLUMNS: &[&str] = &[
@@ -236,6 +244,13 @@ fn case_values(cases: Vec<case::Model>, v: &mut Vec<Value>) {
         v.push(c.version.into());
         v.push(c.idempotency_key.into());
         v.push(ts(c.updated_at));
+        v.push(c.public_title.into());
+        v.push(c.public_body.into());
+        v.push(c.public_reply.into());
+        v.push(c.external_id.into());
+        v.push(c.address.into());
+        v.push(c.latitude.into());
+        v.push(c.longitude.into());
     }
 }
 
@@ -264,6 +279,7 @@ fn rating_values(ratings: Vec<rating::Model>, v: &mut Vec<Value>) {
         v.push(r.result.into());
         v.push(r.comment.into());
         v.push(ts(r.rated_at));
+        v.push(r.public_comment.into());
     }
 }
 

@@ -48,6 +48,8 @@ pub fn allowed(role: Role, op: Operation) -> bool {
                     | Supervise
                     | MergeAsDuplicate
                     | Archive
+                    | Publish
+                    | Unpublish
             ),
             Operation::Admin => false,
         },
@@ -142,5 +144,13 @@ mod tests {
         }
         assert!(!allowed(Role::Leader, Operation::Case(Action::Reply)));
         assert!(!allowed(Role::Leader, Operation::Case(Action::Claim)));
+        // Publishing is the platform office's decision, not the department's.
+        for action in [Action::Publish, Action::Unpublish] {
+            assert!(allowed(Role::Leader, Operation::Case(action)), "{action:?}");
+            assert!(
+                !allowed(Role::Handler, Operation::Case(action)),
+                "{action:?}"
+            );
+        }
     }
 }

@@ -6,6 +6,7 @@
 pub mod authz;
 pub mod merge;
 pub mod policy;
+pub mod publish;
 pub mod rating;
 pub mod service;
 pub mod state_machine;

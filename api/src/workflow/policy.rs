@@ -32,6 +32,8 @@ pub struct CaseFacts {
 pub struct Limits {
     pub respond_hours: i32,
     pub reply_working_days: i32,
+    /// A dissatisfied rating reopens the case (off unless the matching policy says so).
+    pub reopen_on_dissatisfied: bool,
 }
 
 impl Limits {
@@ -98,10 +100,12 @@ pub fn limits_for(policies: &[deadline_policy::Model], facts: &CaseFacts) -> Lim
         Limits {
             respond_hours: FALLBACK_RESPOND_HOURS,
             reply_working_days: FALLBACK_REPLY_WORKING_DAYS,
+            reopen_on_dissatisfied: false,
         },
         |p| Limits {
             respond_hours: p.respond_hours,
             reply_working_days: p.reply_working_days,
+            reopen_on_dissatisfied: p.reopen_on_dissatisfied,
         },
     )
 }
@@ -170,6 +174,7 @@ mod tests {
             region_code: None,
             respond_hours: 8,
             reply_working_days: days,
+            reopen_on_dissatisfied: false,
         }
     }
 
@@ -257,7 +262,8 @@ mod tests {
             limits,
             Limits {
                 respond_hours: 8,
-                reply_working_days: 7
+                reply_working_days: 7,
+                reopen_on_dissatisfied: false,
             }
         );
     }

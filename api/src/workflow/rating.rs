@@ -7,11 +7,13 @@
 //! accepts such a row as a bearer key, and `createApiKey` cannot make one.
 
 use super::authz::{self, Operation};
-use super::service::{begin_versioned, optional_text, reload, Env, EventDraft};
+use super::policy;
+use super::service::{begin_versioned, optional_text, reload, reopen_changes, Env, EventDraft};
 use super::state_machine::{transition, Action};
 use crate::error::{ApiError, ApiResult};
 use crate::keys::hash_secret;
-use entities::{api_key, case, case_event, rating, CaseAction, RatingLevel, Role};
+use crate::open_data::redaction::public_text;
+use entities::{api_key, case, case_event, rating, CaseAction, CaseStatus, RatingLevel, Role};
 use rand::distr::{Alphanumeric, SampleString};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
@@ -57,6 +59,43 @@ async fn token_matches<C: ConnectionTrait>(db: &C, case_id: i64, token: &str) ->
         .one(db)
         .await?
         .is_some())
+}
+
+/// The note of a reopen the rating policy made.
+pub const REOPEN_NOTE: &str = "reopened: dissatisfied rating (policy reopen_on_dissatisfied)";
+
+/// A reopen the rating triggers.
+struct PolicyReopen {
+    to: CaseStatus,
+    due: chrono::DateTime<chrono::Utc>,
+}
+
+/// A dissatisfied rating reopens the case when the deadline policy matching the case
+/// says `reopen_on_dissatisfied` (docs/WORKFLOW.md): the workflow's own Reopen
+/// transition, with a fresh reply deadline from the same policy.
+async fn policy_reopen(
+    env: &Env<'_>,
+    current: &case::Model,
+    level: RatingLevel,
+) -> ApiResult<Option<PolicyReopen>> {
+    if level != RatingLevel::Dissatisfied {
+        return Ok(None);
+    }
+    let limits = policy::limits_of(
+        env.db,
+        current.channel,
+        current.kind,
+        current.category_id,
+        &current.region_code,
+    )
+    .await?;
+    if !limits.reopen_on_dissatisfied {
+        return Ok(None);
+    }
+    Ok(Some(PolicyReopen {
+        to: transition(current.status, Action::Reopen)?,
+        due: limits.reply_due(env.calendar, env.now),
+    }))
 }
 
 /// What the citizen says.
@@ -136,10 +175,23 @@ pub async fn rate(
         .comment
         .map(|c| c.trim().to_string())
         .filter(|c| !c.is_empty());
-    let changes = case::ActiveModel {
+    let public_comment = match &comment {
+        Some(text) => {
+            let name = super::publish::citizen_name(env.db, current.citizen_id).await?;
+            Some(public_text(text, name.as_deref()))
+        }
+        None => None,
+    };
+    let mut changes = case::ActiveModel {
         rating_level: Set(Some(input.level)),
         ..Default::default()
     };
+    let reopen = policy_reopen(&env, &current, input.level).await?;
+    if let Some(reopen) = &reopen {
+        changes.status = Set(reopen.to);
+        changes.reply_due_at = Set(Some(reopen.due));
+        reopen_changes(current.reopen_count, &mut changes);
+    }
     let txn = begin_versioned(env.db, &current, changes, env.now).await?;
     rating::ActiveModel {
         case_id: Set(id),
@@ -148,6 +200,7 @@ pub async fn rate(
         attitude: Set(attitude),
         result: Set(result),
         comment: Set(comment),
+        public_comment: Set(public_comment),
         rated_at: Set(env.now),
         ..Default::default()
     }
@@ -161,6 +214,16 @@ pub async fn rate(
         note: Some(input.level.as_str().to_string()),
     };
     event.into_model(&env, &current).insert(&txn).await?;
+    if let Some(reopen) = reopen {
+        let event = EventDraft {
+            action: Action::Reopen,
+            to: reopen.to,
+            department_id: current.department_id,
+            reply_due_at: Some(reopen.due),
+            note: Some(REOPEN_NOTE.to_string()),
+        };
+        event.into_model(&env, &current).insert(&txn).await?;
+    }
     txn.commit().await?;
     reload(env.db, id).await
 }

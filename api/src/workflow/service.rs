@@ -13,6 +13,7 @@ use super::policy;
 use super::state_machine::{transition, Action};
 use crate::auth::{region_contains, Principal};
 use crate::error::{ApiError, ApiResult};
+use crate::open_data::redaction::public_text;
 use chrono::{DateTime, Utc};
 use dashboard_queries::calendar::WorkCalendar;
 use entities::{case, case_event, department, region, CaseStatus, Role};
@@ -247,6 +248,15 @@ impl EventDraft {
     }
 }
 
+/// What a reopen does to the case beyond its status and deadline: the answer is no
+/// longer the answer. Shared by `reopenCase` and the policy reopen after a dissatisfied
+/// rating (`workflow::rating`).
+pub fn reopen_changes(reopen_count: i32, changes: &mut case::ActiveModel) {
+    changes.replied_at = Set(None);
+    changes.closed_at = Set(None);
+    changes.reopen_count = Set(reopen_count + 1);
+}
+
 /// Re-reads a case after a committed change.
 pub async fn reload(db: &DatabaseConnection, id: i64) -> ApiResult<case::Model> {
     case::Entity::find_by_id(id)
@@ -317,9 +327,7 @@ pub async fn apply(
                 changes.accepted_at = Set(Some(now));
                 changes.first_reply_due_at = Set(Some(due));
             } else {
-                changes.replied_at = Set(None);
-                changes.closed_at = Set(None);
-                changes.reopen_count = Set(current.reopen_count + 1);
+                reopen_changes(current.reopen_count, &mut changes);
             }
         }
         Command::Reject { .. } => changes.rejected_at = Set(Some(now)),
@@ -364,6 +372,9 @@ pub async fn apply(
         }
         Command::Reply { text } => {
             changes.reply = Set(Some(text.trim().to_string()));
+            // The public copy is written with the reply, in the same transaction.
+            let name = super::publish::citizen_name(env.db, current.citizen_id).await?;
+            changes.public_reply = Set(Some(public_text(text.trim(), name.as_deref())));
             changes.replied_at = Set(Some(now));
             if current.first_replied_at.is_none() {
                 changes.first_replied_at = Set(Some(now));

@@ -9,6 +9,8 @@
 //!                               merge as duplicate: any open status → closed
 //! ```
 //! remind, extend, supervise and rate are events: they keep the status.
+//! publish (replied | closed) and unpublish (any status a case can be published in or
+//! reach afterwards) keep it too: they only move the case on and off the public site.
 
 use entities::{CaseAction, CaseStatus};
 
@@ -32,10 +34,14 @@ pub enum Action {
     /// Closes this case as a duplicate of a canonical one.
     MergeAsDuplicate,
     Archive,
+    /// 公开: the case becomes visible to the public (a replied or closed case).
+    Publish,
+    /// 撤回公开: a published case is taken off the public site again.
+    Unpublish,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 17] = [
         Action::Accept,
         Action::Reject,
         Action::Assign,
@@ -51,6 +57,8 @@ impl Action {
         Action::Supervise,
         Action::MergeAsDuplicate,
         Action::Archive,
+        Action::Publish,
+        Action::Unpublish,
     ];
 
     /// The action recorded in the case event.
@@ -71,11 +79,13 @@ impl Action {
             Action::Supervise => CaseAction::Supervise,
             Action::MergeAsDuplicate => CaseAction::Merge,
             Action::Archive => CaseAction::Archive,
+            Action::Publish => CaseAction::Publish,
+            Action::Unpublish => CaseAction::Unpublish,
         }
     }
 
     /// The inverse of [`Action::event`]; `None` for events no mutation records as an
-    /// action (submit, publish, edit).
+    /// action (submit, edit).
     pub fn from_event(action: CaseAction) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.event() == action)
     }
@@ -98,6 +108,8 @@ impl Action {
             Action::Supervise => "supervise",
             Action::MergeAsDuplicate => "merge as a duplicate",
             Action::Archive => "archive",
+            Action::Publish => "publish",
+            Action::Unpublish => "unpublish",
         }
     }
 }
@@ -156,6 +168,11 @@ pub fn transition(status: CaseStatus, action: Action) -> Result<CaseStatus, Refu
         (Rate, Replied | Closed) => status,
         (Supervise, s) if is_open(s) => s,
         (MergeAsDuplicate, s) if is_open(s) => Closed,
+        // The public sees a case with its answer: published once replied, never before.
+        (Publish, Replied | Closed) => status,
+        // A takedown is always possible, also after archiving (e.g. a privacy complaint);
+        // a rejected case was never published.
+        (Unpublish, s) if s != Rejected => s,
         _ => return Err(Refusal { action, status }),
     };
     Ok(next)
@@ -177,7 +194,7 @@ pub enum ReplayError {
 }
 
 /// Replays a trail of (action, recorded to-status) and returns the status it ends in.
-/// Events no mutation issues as an action (respond, publish, edit) are skipped.
+/// Events no mutation issues as an action (edit) are skipped.
 pub fn replay(
     events: impl IntoIterator<Item = (CaseAction, Option<CaseStatus>)>,
 ) -> Result<CaseStatus, ReplayError> {

@@ -34,10 +34,31 @@ fn a_submitted_case_can_be_rejected_and_a_rejected_case_goes_nowhere() {
 }
 
 #[test]
-fn an_archived_case_is_frozen() {
+fn an_archived_case_is_frozen_but_can_still_be_taken_off_the_public_site() {
     for action in Action::ALL {
-        assert!(transition(Archived, action).is_err(), "{action:?}");
+        if action == Action::Unpublish {
+            assert_eq!(transition(Archived, action), Ok(Archived));
+        } else {
+            assert!(transition(Archived, action).is_err(), "{action:?}");
+        }
     }
+}
+
+#[test]
+fn only_a_replied_or_closed_case_is_published_and_unpublishing_keeps_the_status() {
+    assert_eq!(transition(Replied, Action::Publish), Ok(Replied));
+    assert_eq!(transition(Closed, Action::Publish), Ok(Closed));
+    for status in [
+        Submitted, Accepted, Assigned, InProgress, Rejected, Archived,
+    ] {
+        assert!(transition(status, Action::Publish).is_err(), "{status:?}");
+    }
+    for status in [
+        Submitted, Accepted, Assigned, InProgress, Replied, Closed, Archived,
+    ] {
+        assert_eq!(transition(status, Action::Unpublish), Ok(status));
+    }
+    assert!(transition(Rejected, Action::Unpublish).is_err());
 }
 
 #[test]
@@ -149,6 +170,7 @@ fn allowed_edge(from: CaseStatus, to: CaseStatus) -> bool {
             | (InProgress, Replied | Assigned | InProgress | Closed)
             | (Replied, Closed | InProgress | Replied)
             | (Closed, Archived | InProgress | Closed)
+            | (Archived, Archived)
     )
 }
 

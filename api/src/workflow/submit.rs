@@ -8,6 +8,7 @@ use super::policy;
 use super::rating::issue_token;
 use super::service::{optional_text, required_text, Env};
 use crate::error::{ApiError, ApiResult};
+use crate::open_data::redaction::public_text;
 use entities::{
     case, case_event, category, citizen, region, CaseAction, CaseKind, CaseStatus, Channel,
 };
@@ -252,6 +253,9 @@ async fn insert(
         tracking_number: Set(tracking_number(env)),
         title: Set(input.title.trim().to_string()),
         body: Set(input.body.trim().to_string()),
+        // Redacted once here, with the citizen's own name, so public reads stay fast.
+        public_title: Set(Some(public_text(input.title.trim(), Some(&person.name)))),
+        public_body: Set(Some(public_text(input.body.trim(), Some(&person.name)))),
         channel: Set(input.channel),
         kind: Set(input.kind),
         category_id: Set(input.category_id),

@@ -37,6 +37,8 @@ pub(super) async fn load<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
             region_code: Set(optional(&r[4]).map(str::to_string)),
             respond_hours: Set(number(5)?),
             reply_working_days: Set(number(6)?),
+            // Added by a later migration; its column default (false) applies.
+            reopen_on_dissatisfied: NotSet,
         })
         .exec_without_returning(db)
         .await?;

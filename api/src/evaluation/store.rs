@@ -1,0 +1,791 @@
+//! The database side of panels: each lifecycle step is one transaction whose first
+//! statement moves the panel's status under a guard (`WHERE status = <expected>`), so
+//! two admins racing, or a score racing the close, end in CONFLICT instead of a panel
+//! half in one state and half in another. The decisions are the pure functions of
+//! `draw`, `sampling` and `scoring`.
+
+use super::draw::{self, KindCounts};
+use super::sampling::{self, SamplePlan};
+use super::scoring::{self, Criterion, Scale, Score};
+use crate::auth::{department_subtree, region_subtree, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::keys::hash_secret;
+use chrono::{DateTime, Utc};
+use entities::evaluation_panel::{self as panel, PanelStatus};
+use entities::reviewer::{self, ReviewerKind};
+use entities::{
+    api_key, case, department, panel_criterion, panel_department_result, panel_member,
+    panel_sample, panel_score, region, CaseStatus, Role,
+};
+use rand::distr::{Alphanumeric, SampleString};
+use rand::Rng;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Rows inserted per statement (well under SQLite's bound-parameter limit).
+const INSERT_CHUNK: usize = 500;
+/// Most members or criteria a panel may have; a typo of 10 000 is refused.
+const MAX_MEMBERS_PER_KIND: i32 = 200;
+const MAX_CRITERIA: usize = 20;
+/// A panel reads every sampled case; thousands is already more than people can review,
+/// and it keeps the unpaged `samples` list of a panel bounded.
+const MAX_SAMPLE: i32 = 5_000;
+
+/// A panel's lookup by id, NOT_FOUND when missing.
+pub async fn panel_by_id<C: ConnectionTrait>(db: &C, id: i32) -> ApiResult<panel::Model> {
+    panel::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("evaluation panel {id}")))
+}
+
+/// May the caller see this panel at all? Admins every panel, an evaluator their own,
+/// everyone else published panels only.
+pub fn may_see(principal: &Principal, p: &panel::Model) -> bool {
+    match principal.role {
+        Role::Admin => true,
+        Role::Evaluator => principal.panel_id == Some(p.id),
+        _ => p.status == PanelStatus::Published,
+    }
+}
+
+/// The panel if the caller may see it; an invisible panel is NOT_FOUND like a missing one.
+pub async fn visible_panel(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: i32,
+) -> ApiResult<panel::Model> {
+    let p = panel_by_id(db, id).await?;
+    if may_see(principal, &p) {
+        Ok(p)
+    } else {
+        Err(ApiError::not_found(format!("evaluation panel {id}")))
+    }
+}
+
+/// Opens a transaction whose first statement moves the panel from `from` to `to`
+/// (with the other column changes), or reports CONFLICT naming the actual status.
+async fn begin_step(
+    db: &DatabaseConnection,
+    current: &panel::Model,
+    from: PanelStatus,
+    mut changes: panel::ActiveModel,
+    what: &str,
+) -> ApiResult<DatabaseTransaction> {
+    if current.status != from {
+        return Err(wrong_status(current, what, from));
+    }
+    let txn = db.begin().await?;
+    if let sea_orm::ActiveValue::NotSet = changes.status {
+        changes.status = Set(from);
+    }
+    let result = panel::Entity::update_many()
+        .set(changes)
+        .filter(panel::Column::Id.eq(current.id))
+        .filter(panel::Column::Status.eq(from))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        txn.rollback().await?;
+        return Err(ApiError::Conflict(format!(
+            "evaluation panel {} changed while you acted; reload it",
+            current.id
+        )));
+    }
+    Ok(txn)
+}
+
+fn wrong_status(p: &panel::Model, what: &str, needed: PanelStatus) -> ApiError {
+    ApiError::Conflict(format!(
+        "cannot {what}: evaluation panel {} is {}, not {}",
+        p.id,
+        p.status.label(),
+        needed.label()
+    ))
+}
+
+// ---------------------------------------------------------------- reviewers
+
+pub async fn create_reviewer(
+    db: &DatabaseConnection,
+    name: &str,
+    kind: ReviewerKind,
+    now: DateTime<Utc>,
+) -> ApiResult<reviewer::Model> {
+    crate::workflow::service::required_text("name", name)?;
+    Ok(reviewer::ActiveModel {
+        name: Set(name.trim().to_string()),
+        kind: Set(kind),
+        active: Set(true),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn set_reviewer_active(
+    db: &DatabaseConnection,
+    id: i32,
+    active: bool,
+) -> ApiResult<reviewer::Model> {
+    let row = reviewer::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("reviewer {id}")))?;
+    let mut a: reviewer::ActiveModel = row.into();
+    a.active = Set(active);
+    Ok(a.update(db).await?)
+}
+
+// ---------------------------------------------------------------- panel creation
+
+/// A new panel as the admin describes it.
+#[derive(Debug, Clone)]
+pub struct NewPanel {
+    pub name: String,
+    pub period_from: DateTime<Utc>,
+    pub period_to: DateTime<Utc>,
+    pub region_code: Option<String>,
+    pub department_id: Option<i32>,
+    pub by_category: bool,
+    pub scale_min: i32,
+    pub scale_max: i32,
+    /// (name, weight) in rubric order.
+    pub criteria: Vec<(String, f64)>,
+    pub experts: i32,
+    pub cadres: i32,
+    pub citizen_representatives: i32,
+    pub sample_size: i32,
+    pub min_per_department: i32,
+    /// `None`: a fresh random seed, recorded on the panel.
+    pub seed: Option<i64>,
+}
+
+fn check_new_panel(p: &NewPanel) -> ApiResult<()> {
+    crate::workflow::service::required_text("name", &p.name)?;
+    if p.period_from >= p.period_to {
+        return Err(ApiError::bad_input(
+            "`periodFrom` must be before `periodTo`",
+        ));
+    }
+    if p.scale_min >= p.scale_max {
+        return Err(ApiError::bad_input("`scaleMin` must be below `scaleMax`"));
+    }
+    if p.criteria.is_empty() || p.criteria.len() > MAX_CRITERIA {
+        return Err(ApiError::bad_input(format!(
+            "a rubric has 1 to {MAX_CRITERIA} criteria"
+        )));
+    }
+    let mut names = BTreeSet::new();
+    for (name, weight) in &p.criteria {
+        crate::workflow::service::required_text("criterion name", name)?;
+        if !names.insert(name.trim()) {
+            return Err(ApiError::bad_input(format!(
+                "criterion {:?} appears twice",
+                name.trim()
+            )));
+        }
+        if !weight.is_finite() || *weight <= 0.0 {
+            return Err(ApiError::bad_input(format!(
+                "the weight of criterion {:?} must be a positive number",
+                name.trim()
+            )));
+        }
+    }
+    for (field, n) in [
+        ("experts", p.experts),
+        ("cadres", p.cadres),
+        ("citizenRepresentatives", p.citizen_representatives),
+    ] {
+        if !(0..=MAX_MEMBERS_PER_KIND).contains(&n) {
+            return Err(ApiError::bad_input(format!(
+                "`{field}` must be between 0 and {MAX_MEMBERS_PER_KIND}"
+            )));
+        }
+    }
+    if p.experts + p.cadres + p.citizen_representatives < 2 {
+        return Err(ApiError::bad_input(
+            "a panel needs at least two members (agreement needs two raters)",
+        ));
+    }
+    if !(1..=MAX_SAMPLE).contains(&p.sample_size) {
+        return Err(ApiError::bad_input(format!(
+            "`sampleSize` must be between 1 and {MAX_SAMPLE}"
+        )));
+    }
+    if !(0..=p.sample_size).contains(&p.min_per_department) {
+        return Err(ApiError::bad_input(
+            "`minPerDepartment` must be between 0 and `sampleSize`",
+        ));
+    }
+    if p.seed.is_some_and(|s| s < 0) {
+        return Err(ApiError::bad_input("`seed` must be between 0 and 2^63-1"));
+    }
+    Ok(())
+}
+
+/// Creates a DRAFT panel with its rubric.
+pub async fn create_panel(
+    db: &DatabaseConnection,
+    input: NewPanel,
+    now: DateTime<Utc>,
+) -> ApiResult<(panel::Model, Vec<panel_criterion::Model>)> {
+    check_new_panel(&input)?;
+    if let Some(code) = &input.region_code {
+        region::Entity::find_by_id(code.clone())
+            .one(db)
+            .await?
+            .ok_or_else(|| ApiError::bad_input(format!("unknown region code {code}")))?;
+    }
+    if let Some(id) = input.department_id {
+        department::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or_else(|| ApiError::bad_input(format!("unknown department {id}")))?;
+    }
+    let seed = input
+        .seed
+        .unwrap_or_else(|| rand::rng().random_range(0..=i64::MAX));
+    let txn = db.begin().await?;
+    let row = panel::ActiveModel {
+        name: Set(input.name.trim().to_string()),
+        status: Set(PanelStatus::Draft),
+        period_from: Set(input.period_from),
+        period_to: Set(input.period_to),
+        region_code: Set(input.region_code),
+        department_id: Set(input.department_id),
+        by_category: Set(input.by_category),
+        scale_min: Set(input.scale_min),
+        scale_max: Set(input.scale_max),
+        seed: Set(seed),
+        experts: Set(input.experts),
+        cadres: Set(input.cadres),
+        citizen_representatives: Set(input.citizen_representatives),
+        sample_size: Set(input.sample_size),
+        min_per_department: Set(input.min_per_department),
+        alpha: Set(None),
+        created_at: Set(now),
+        drawn_at: Set(None),
+        sampled_at: Set(None),
+        closed_at: Set(None),
+        published_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let mut criteria = Vec::with_capacity(input.criteria.len());
+    for (position, (name, weight)) in (0..).zip(input.criteria) {
+        criteria.push(
+            panel_criterion::ActiveModel {
+                panel_id: Set(row.id),
+                position: Set(position),
+                name: Set(name.trim().to_string()),
+                weight: Set(weight),
+                mean_score: Set(None),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?,
+        );
+    }
+    txn.commit().await?;
+    Ok((row, criteria))
+}
+
+pub async fn criteria_of<C: ConnectionTrait>(
+    db: &C,
+    panel_id: i32,
+) -> Result<Vec<panel_criterion::Model>, DbErr> {
+    panel_criterion::Entity::find()
+        .filter(panel_criterion::Column::PanelId.eq(panel_id))
+        .order_by_asc(panel_criterion::Column::Position)
+        .all(db)
+        .await
+}
+
+// ---------------------------------------------------------------- draw and sample
+
+/// DRAFT → DRAWN: draws the members from the active reviewers with the panel's seed.
+pub async fn draw_members(
+    db: &DatabaseConnection,
+    id: i32,
+    now: DateTime<Utc>,
+) -> ApiResult<panel::Model> {
+    let current = panel_by_id(db, id).await?;
+    if current.status != PanelStatus::Draft {
+        return Err(wrong_status(&current, "draw members", PanelStatus::Draft));
+    }
+    let pool: Vec<draw::Candidate> = reviewer::Entity::find()
+        .filter(reviewer::Column::Active.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| draw::Candidate {
+            id: r.id,
+            kind: r.kind,
+        })
+        .collect();
+    let counts = KindCounts {
+        experts: current.experts as usize,
+        cadres: current.cadres as usize,
+        citizen_representatives: current.citizen_representatives as usize,
+    };
+    let drawn = draw::draw_members(&pool, counts, current.seed as u64).map_err(|s| {
+        let kind = match s.kind {
+            ReviewerKind::Expert => "EXPERT",
+            ReviewerKind::Cadre => "CADRE",
+            ReviewerKind::CitizenRepresentative => "CITIZEN_REPRESENTATIVE",
+        };
+        ApiError::bad_input(format!(
+            "the reviewer pool has {} active {kind} reviewers, the panel wants {}",
+            s.available, s.wanted
+        ))
+    })?;
+    let changes = panel::ActiveModel {
+        status: Set(PanelStatus::Drawn),
+        drawn_at: Set(Some(now)),
+        ..Default::default()
+    };
+    let txn = begin_step(db, &current, PanelStatus::Draft, changes, "draw members").await?;
+    let rows: Vec<panel_member::ActiveModel> = (0..)
+        .zip(&drawn)
+        .map(|(position, c)| panel_member::ActiveModel {
+            panel_id: Set(id),
+            reviewer_id: Set(c.id),
+            kind: Set(c.kind),
+            draw_position: Set(position),
+            api_key_id: Set(None),
+            ..Default::default()
+        })
+        .collect();
+    if !rows.is_empty() {
+        panel_member::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    panel_by_id(db, id).await
+}
+
+/// The handled cases a panel samples from: replied to within its period (and still
+/// replied, closed or archived), assigned to a department, not a merged duplicate,
+/// inside its region and department scope.
+pub fn handled_cases_condition(
+    p: &panel::Model,
+    scope_region: Option<&region::Model>,
+    scope_department: Option<&department::Model>,
+) -> Condition {
+    let mut cond = Condition::all()
+        .add(case::Column::DepartmentId.is_not_null())
+        .add(case::Column::DuplicateOf.is_null())
+        .add(case::Column::RepliedAt.gte(p.period_from))
+        .add(case::Column::RepliedAt.lt(p.period_to))
+        .add(case::Column::Status.is_in([
+            CaseStatus::Replied,
+            CaseStatus::Closed,
+            CaseStatus::Archived,
+        ]));
+    if let Some(r) = scope_region {
+        cond = cond.add(region_subtree(r));
+    }
+    if let Some(d) = scope_department {
+        cond = cond.add(department_subtree(&d.path));
+    }
+    cond
+}
+
+/// DRAWN → SCORING: takes the stratified sample with the panel's seed.
+pub async fn sample_cases(
+    db: &DatabaseConnection,
+    id: i32,
+    now: DateTime<Utc>,
+) -> ApiResult<panel::Model> {
+    let current = panel_by_id(db, id).await?;
+    if current.status != PanelStatus::Drawn {
+        return Err(wrong_status(&current, "sample cases", PanelStatus::Drawn));
+    }
+    let scope_region = match &current.region_code {
+        Some(code) => region::Entity::find_by_id(code.clone()).one(db).await?,
+        None => None,
+    };
+    let scope_department = match current.department_id {
+        Some(d) => department::Entity::find_by_id(d).one(db).await?,
+        None => None,
+    };
+    let candidates: Vec<sampling::Candidate> = case::Entity::find()
+        .select_only()
+        .column(case::Column::Id)
+        .column(case::Column::DepartmentId)
+        .column(case::Column::CategoryId)
+        .filter(handled_cases_condition(
+            &current,
+            scope_region.as_ref(),
+            scope_department.as_ref(),
+        ))
+        .into_tuple::<(i64, Option<i32>, Option<i32>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(case_id, department_id, category_id)| {
+            department_id.map(|department_id| sampling::Candidate {
+                case_id,
+                department_id,
+                category_id,
+            })
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Err(ApiError::bad_input(format!(
+            "evaluation panel {id} has no handled cases in its scope and period to sample"
+        )));
+    }
+    let plan = SamplePlan {
+        size: current.sample_size as usize,
+        min_per_department: current.min_per_department as usize,
+        by_category: current.by_category,
+    };
+    let chosen = sampling::sample(&candidates, plan, current.seed as u64);
+    let changes = panel::ActiveModel {
+        status: Set(PanelStatus::Scoring),
+        sampled_at: Set(Some(now)),
+        ..Default::default()
+    };
+    let txn = begin_step(db, &current, PanelStatus::Drawn, changes, "sample cases").await?;
+    for chunk in chosen.chunks(INSERT_CHUNK) {
+        let rows = chunk.iter().map(|c| panel_sample::ActiveModel {
+            panel_id: Set(id),
+            case_id: Set(c.case_id),
+            department_id: Set(c.department_id),
+            category_id: Set(c.category_id),
+            ..Default::default()
+        });
+        panel_sample::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    panel_by_id(db, id).await
+}
+
+// ---------------------------------------------------------------- member keys
+
+/// A member's new evaluator key: the secret is shown once. An earlier key of the member
+/// is revoked in the same transaction.
+pub async fn issue_member_key(
+    db: &DatabaseConnection,
+    member_id: i32,
+    now: DateTime<Utc>,
+) -> ApiResult<(panel_member::Model, api_key::Model, String)> {
+    let member = panel_member::Entity::find_by_id(member_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("panel member {member_id}")))?;
+    let p = panel_by_id(db, member.panel_id).await?;
+    if !matches!(p.status, PanelStatus::Drawn | PanelStatus::Scoring) {
+        return Err(ApiError::Conflict(format!(
+            "cannot issue a member key: evaluation panel {} is {}",
+            p.id,
+            p.status.label()
+        )));
+    }
+    let secret = format!("minyi_{}", Alphanumeric.sample_string(&mut rand::rng(), 40));
+    let txn = db.begin().await?;
+    if let Some(old) = member.api_key_id {
+        api_key::Entity::update_many()
+            .col_expr(api_key::Column::RevokedAt, Expr::value(now))
+            .filter(api_key::Column::Id.eq(old))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+    }
+    let key = api_key::ActiveModel {
+        key_hash: Set(hash_secret(&secret)),
+        prefix: Set(secret.chars().take(12).collect()),
+        role: Set(Role::Evaluator),
+        region_code: Set(None),
+        department_id: Set(None),
+        panel_id: Set(Some(p.id)),
+        label: Set(Some(format!("panel {} member {}", p.id, member.id))),
+        created_at: Set(now),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let mut a: panel_member::ActiveModel = member.into();
+    a.api_key_id = Set(Some(key.id));
+    let member = a.update(&txn).await?;
+    txn.commit().await?;
+    Ok((member, key, secret))
+}
+
+/// The member the caller's key belongs to, if any.
+pub async fn member_of(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> ApiResult<Option<panel_member::Model>> {
+    let (Some(panel_id), Some(key_id)) = (principal.panel_id, principal.key_id) else {
+        return Ok(None);
+    };
+    if principal.role != Role::Evaluator {
+        return Ok(None);
+    }
+    Ok(panel_member::Entity::find()
+        .filter(panel_member::Column::PanelId.eq(panel_id))
+        .filter(panel_member::Column::ApiKeyId.eq(key_id))
+        .one(db)
+        .await?)
+}
+
+// ---------------------------------------------------------------- scores
+
+/// One member's scores of one sampled case, every criterion once.
+pub async fn submit_scores(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    case_id: i64,
+    given: &[(i32, i32)],
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<panel_score::Model>> {
+    match principal.role {
+        Role::Public => return Err(ApiError::Unauthenticated),
+        Role::Evaluator => {}
+        _ => {
+            return Err(ApiError::Forbidden(
+                "only the members of a panel score its cases".into(),
+            ))
+        }
+    }
+    let member = member_of(db, principal).await?.ok_or_else(|| {
+        ApiError::Forbidden(
+            "this evaluator key belongs to no panel member (issuePanelMemberKey makes one)".into(),
+        )
+    })?;
+    let current = panel_by_id(db, member.panel_id).await?;
+    if current.status != PanelStatus::Scoring {
+        return Err(wrong_status(
+            &current,
+            "submit scores",
+            PanelStatus::Scoring,
+        ));
+    }
+    let sampled = panel_sample::Entity::find()
+        .filter(panel_sample::Column::PanelId.eq(current.id))
+        .filter(panel_sample::Column::CaseId.eq(case_id))
+        .one(db)
+        .await?
+        .is_some();
+    if !sampled {
+        return Err(ApiError::not_found(format!("case {case_id}")));
+    }
+    let criteria: Vec<Criterion> = criteria_of(db, current.id)
+        .await?
+        .into_iter()
+        .map(|c| Criterion {
+            id: c.id,
+            weight: c.weight,
+        })
+        .collect();
+    let scale = Scale {
+        min: current.scale_min,
+        max: current.scale_max,
+    };
+    scoring::check_submission(&criteria, scale, given).map_err(ApiError::BadUserInput)?;
+    let duplicate = || {
+        ApiError::Conflict(format!(
+            "you have already scored case {case_id}; a submission is final"
+        ))
+    };
+    let earlier = panel_score::Entity::find()
+        .filter(panel_score::Column::MemberId.eq(member.id))
+        .filter(panel_score::Column::CaseId.eq(case_id))
+        .count(db)
+        .await?;
+    if earlier > 0 {
+        return Err(duplicate());
+    }
+    // The guard (a no-op status write) orders this submission against the close: after
+    // the close committed it matches no row and the scores are refused.
+    let txn = begin_step(
+        db,
+        &current,
+        PanelStatus::Scoring,
+        <panel::ActiveModel as Default>::default(),
+        "submit scores",
+    )
+    .await?;
+    let rows = given
+        .iter()
+        .map(|(criterion_id, score)| panel_score::ActiveModel {
+            panel_id: Set(current.id),
+            member_id: Set(member.id),
+            case_id: Set(case_id),
+            criterion_id: Set(*criterion_id),
+            score: Set(*score),
+            submitted_at: Set(now),
+            ..Default::default()
+        });
+    match panel_score::Entity::insert_many(rows)
+        .exec_without_returning(&txn)
+        .await
+    {
+        Ok(_) => {}
+        // The unique (member, case, criterion) index: a concurrent twin submission.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            txn.rollback().await?;
+            return Err(duplicate());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    txn.commit().await?;
+    Ok(panel_score::Entity::find()
+        .filter(panel_score::Column::MemberId.eq(member.id))
+        .filter(panel_score::Column::CaseId.eq(case_id))
+        .order_by_asc(panel_score::Column::CriterionId)
+        .all(db)
+        .await?)
+}
+
+/// The scores the caller may read: admins all; a member their own until the panel
+/// closes and everyone's after; anyone else who sees the panel, none before it is
+/// closed and all after.
+pub async fn visible_scores(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    p: &panel::Model,
+) -> ApiResult<Vec<panel_score::Model>> {
+    let mut query = panel_score::Entity::find().filter(panel_score::Column::PanelId.eq(p.id));
+    if principal.role != Role::Admin && !p.status.is_closed() {
+        match member_of(db, principal).await? {
+            Some(member) => query = query.filter(panel_score::Column::MemberId.eq(member.id)),
+            None => return Ok(Vec::new()),
+        }
+    }
+    Ok(query
+        .order_by_asc(panel_score::Column::CaseId)
+        .order_by_asc(panel_score::Column::MemberId)
+        .order_by_asc(panel_score::Column::CriterionId)
+        .all(db)
+        .await?)
+}
+
+// ---------------------------------------------------------------- close and publish
+
+/// SCORING → CLOSED: computes and stores the results in the same transaction.
+pub async fn close_panel(
+    db: &DatabaseConnection,
+    id: i32,
+    now: DateTime<Utc>,
+) -> ApiResult<panel::Model> {
+    let current = panel_by_id(db, id).await?;
+    let changes = panel::ActiveModel {
+        status: Set(PanelStatus::Closed),
+        closed_at: Set(Some(now)),
+        ..Default::default()
+    };
+    let txn = begin_step(
+        db,
+        &current,
+        PanelStatus::Scoring,
+        changes,
+        "close the panel",
+    )
+    .await?;
+    // Read after the guarded write: no score can slip in between.
+    let criteria_rows = criteria_of(&txn, id).await?;
+    let criteria: Vec<Criterion> = criteria_rows
+        .iter()
+        .map(|c| Criterion {
+            id: c.id,
+            weight: c.weight,
+        })
+        .collect();
+    let sample: BTreeMap<i64, i32> = panel_sample::Entity::find()
+        .select_only()
+        .column(panel_sample::Column::CaseId)
+        .column(panel_sample::Column::DepartmentId)
+        .filter(panel_sample::Column::PanelId.eq(id))
+        .into_tuple::<(i64, i32)>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .collect();
+    let scores: Vec<Score> = panel_score::Entity::find()
+        .filter(panel_score::Column::PanelId.eq(id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|s| Score {
+            member_id: s.member_id,
+            case_id: s.case_id,
+            criterion_id: s.criterion_id,
+            score: s.score,
+        })
+        .collect();
+    let scale = Scale {
+        min: current.scale_min,
+        max: current.scale_max,
+    };
+    let results = scoring::results(&criteria, scale, &sample, &scores);
+    for row in &criteria_rows {
+        let mut a: panel_criterion::ActiveModel = row.clone().into();
+        a.mean_score = Set(results.criterion_means.get(&row.id).copied().flatten());
+        a.update(&txn).await?;
+    }
+    let rows: Vec<panel_department_result::ActiveModel> = results
+        .departments
+        .iter()
+        .map(|d| panel_department_result::ActiveModel {
+            panel_id: Set(id),
+            department_id: Set(d.department_id),
+            cases: Set(d.score.n as i32),
+            mean_score: Set(d.score.mean),
+            ci_low: Set(d.score.interval.map(|i| i.0)),
+            ci_high: Set(d.score.interval.map(|i| i.1)),
+            normalized_score: Set(d.normalized),
+            ..Default::default()
+        })
+        .collect();
+    if !rows.is_empty() {
+        panel_department_result::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    panel::Entity::update_many()
+        .col_expr(panel::Column::Alpha, Expr::value(results.alpha))
+        .filter(panel::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    panel_by_id(db, id).await
+}
+
+/// CLOSED → PUBLISHED: the results become public.
+pub async fn publish_panel(
+    db: &DatabaseConnection,
+    id: i32,
+    now: DateTime<Utc>,
+) -> ApiResult<panel::Model> {
+    let current = panel_by_id(db, id).await?;
+    let changes = panel::ActiveModel {
+        status: Set(PanelStatus::Published),
+        published_at: Set(Some(now)),
+        ..Default::default()
+    };
+    let txn = begin_step(
+        db,
+        &current,
+        PanelStatus::Closed,
+        changes,
+        "publish the panel",
+    )
+    .await?;
+    txn.commit().await?;
+    panel_by_id(db, id).await
+}

@@ -1,0 +1,731 @@
+//! Writes checked rows, one transaction a batch: regions resolved, departments and
+//! categories found or created, cases inserted with multi-row statements that skip any
+//! `external_id` already stored, the case events that replay to each stored status, and
+//! the batch's exact delta to `case_rollup_daily`.
+
+use super::row::ImportRow;
+use crate::clock;
+use chrono::{DateTime, Utc};
+use dashboard_queries::rollup::{self, RollupKey};
+use entities::{
+    case, category, department, region, CaseAction, CaseStatus, DepartmentKind, RegionLevel,
+};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, Statement, TransactionTrait,
+    Value,
+};
+use std::collections::{BTreeSet, HashMap};
+
+/// SQLite's default maximum number of bound parameters per statement.
+const MAX_PARAMS: usize = 32_766;
+
+/// The region of rows that name none when the import has no `--region`: a root of its
+/// own (code 99 is no province's), so region validation and the tree queries treat it
+/// like any other division, and a leader of a real province never sees these cases.
+pub const UNASSIGNED_REGION_CODE: &str = "990000";
+pub const UNASSIGNED_REGION_NAME: &str = "未指定地区（导入数据）Unassigned imports";
+
+/// Who the case events name as their actor.
+const ACTOR: &str = "import:georeport-v2";
+
+/// The columns written; the rest of `cases` stays NULL for an imported request (no
+/// citizen, no rating, no respond deadline, never rejected, merged or archived).
+const CASE_COLUMNS: [&str; 32] = [
+    "tracking_number",
+    "title",
+    "body",
+    "channel",
+    "kind",
+    "category_id",
+    "region_code",
+    "province_code",
+    "city_code",
+    "county_code",
+    "department_id",
+    "status",
+    "submitted_at",
+    "accepted_at",
+    "reply_due_at",
+    "first_reply_due_at",
+    "first_replied_at",
+    "replied_at",
+    "closed_at",
+    "reply",
+    "published",
+    "supervised",
+    "reopen_count",
+    "version",
+    "updated_at",
+    "public_title",
+    "public_body",
+    "public_reply",
+    "external_id",
+    "address",
+    "latitude",
+    "longitude",
+];
+
+/// The trail of an imported request, one INSERT … SELECT per step over the batch's new
+/// cases (so each case's events get ascending ids in this order): submitted, accepted
+/// (with the expected time as the reply deadline) and assigned at the request's time; a
+/// closed request is then claimed, and replied and closed at its closing time. It
+/// replays through the state machine to the stored status.
+struct Step {
+    action: CaseAction,
+    from: Option<CaseStatus>,
+    to: CaseStatus,
+    /// The case column the event's time is read from.
+    at: &'static str,
+    /// Whether the event names the case's department.
+    department: bool,
+    /// The case column holding the deadline this event puts in force.
+    reply_due_at: Option<&'static str>,
+    note: Option<&'static str>,
+    closed_only: bool,
+}
+
+const TRAIL: [Step; 6] = [
+    Step {
+        action: CaseAction::Submit,
+        from: None,
+        to: CaseStatus::Submitted,
+        at: "submitted_at",
+        department: false,
+        reply_due_at: None,
+        note: Some("imported (GeoReport v2)"),
+        closed_only: false,
+    },
+    Step {
+        action: CaseAction::Accept,
+        from: Some(CaseStatus::Submitted),
+        to: CaseStatus::Accepted,
+        at: "submitted_at",
+        department: false,
+        reply_due_at: Some("first_reply_due_at"),
+        note: None,
+        closed_only: false,
+    },
+    Step {
+        action: CaseAction::Assign,
+        from: Some(CaseStatus::Accepted),
+        to: CaseStatus::Assigned,
+        at: "submitted_at",
+        department: true,
+        reply_due_at: None,
+        note: None,
+        closed_only: false,
+    },
+    Step {
+        action: CaseAction::Claim,
+        from: Some(CaseStatus::Assigned),
+        to: CaseStatus::InProgress,
+        at: "submitted_at",
+        department: true,
+        reply_due_at: None,
+        note: None,
+        closed_only: true,
+    },
+    Step {
+        action: CaseAction::Reply,
+        from: Some(CaseStatus::InProgress),
+        to: CaseStatus::Replied,
+        at: "closed_at",
+        department: true,
+        reply_due_at: None,
+        note: None,
+        closed_only: true,
+    },
+    Step {
+        action: CaseAction::Close,
+        from: Some(CaseStatus::Replied),
+        to: CaseStatus::Closed,
+        at: "closed_at",
+        department: true,
+        reply_due_at: None,
+        note: None,
+        closed_only: true,
+    },
+];
+
+impl Step {
+    /// `INSERT INTO case_events … SELECT … FROM cases WHERE id IN (<ids>) ORDER BY id`.
+    /// Every literal is one of the constants above; only the ids are bound. Columns
+    /// left NULL are left out (PostgreSQL types a bare NULL in a SELECT list as text).
+    fn sql(&self, backend: DbBackend, ids: usize) -> String {
+        let quote = |s: &str| format!("'{s}'");
+        let mut columns = vec!["case_id", "at", "action", "to_status", "actor"];
+        let mut exprs = vec![
+            "id".to_string(),
+            self.at.to_string(),
+            quote(self.action.as_str()),
+            quote(self.to.as_str()),
+            quote(ACTOR),
+        ];
+        if let Some(from) = self.from {
+            columns.push("from_status");
+            exprs.push(quote(from.as_str()));
+        }
+        if self.department {
+            columns.push("department_id");
+            exprs.push("department_id".into());
+        }
+        if let Some(due) = self.reply_due_at {
+            columns.push("reply_due_at");
+            exprs.push(due.into());
+        }
+        if let Some(note) = self.note {
+            columns.push("note");
+            exprs.push(quote(note));
+        }
+        let placeholders: Vec<String> = (1..=ids)
+            .map(|n| match backend {
+                DbBackend::Postgres => format!("${n}"),
+                _ => "?".to_string(),
+            })
+            .collect();
+        format!(
+            "INSERT INTO case_events ({}) SELECT {} FROM cases WHERE id IN ({}){} ORDER BY id",
+            columns.join(", "),
+            exprs.join(", "),
+            placeholders.join(", "),
+            if self.closed_only {
+                " AND closed_at IS NOT NULL"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+/// A row the database refused to take (its line and why).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// What one batch did.
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    pub imported: u64,
+    pub already_present: u64,
+    pub rejected: Vec<Rejection>,
+}
+
+/// What the writer created along the way.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Created {
+    pub departments: u64,
+    pub categories: u64,
+}
+
+pub struct Writer {
+    backend: DbBackend,
+    published: bool,
+    /// `--region`: the region of rows without `region_code`.
+    default_region: Option<region::Model>,
+    regions: HashMap<String, Option<region::Model>>,
+    departments: HashMap<(String, String), i32>,
+    categories: HashMap<String, i32>,
+    texts: HashMap<(&'static str, usize), String>,
+    pub created: Created,
+}
+
+/// A row with its place resolved.
+struct Placed {
+    row: ImportRow,
+    region: region::Model,
+}
+
+impl Writer {
+    pub fn new(backend: DbBackend, published: bool, default_region: Option<region::Model>) -> Self {
+        Writer {
+            backend,
+            published,
+            default_region,
+            regions: HashMap::new(),
+            departments: HashMap::new(),
+            categories: HashMap::new(),
+            texts: HashMap::new(),
+            created: Created::default(),
+        }
+    }
+
+    /// Writes a batch in one transaction: all of it or, on a database error, none.
+    pub async fn write(
+        &mut self,
+        db: &DatabaseConnection,
+        rows: Vec<ImportRow>,
+    ) -> Result<BatchOutcome, DbErr> {
+        let mut outcome = BatchOutcome::default();
+        let txn = db.begin().await?;
+        if self.backend == DbBackend::Sqlite {
+            // 18 indexes on `cases` grow at random places: a page cache that holds them
+            // saves most of the I/O (the seeder does the same).
+            txn.execute_unprepared("PRAGMA cache_size = -262144")
+                .await?;
+        }
+        let mut placed = self.place(&txn, rows, &mut outcome).await?;
+        // Most indexes on `cases` end in `submitted_at`: rows in time order touch each
+        // index page once rather than at random.
+        placed.sort_by_key(|p| p.row.requested_at);
+        if placed.is_empty() {
+            txn.commit().await?;
+            return Ok(outcome);
+        }
+        self.find_or_create_departments(&txn, &placed).await?;
+        self.find_or_create_categories(&txn, &placed).await?;
+        let now = clock::now();
+        let models: Vec<case::Model> = placed.iter().map(|p| self.case_model(p, now)).collect();
+        let ids = self.insert_cases(&txn, &models).await?;
+        let mut new_ids = Vec::with_capacity(ids.len());
+        let mut cells: HashMap<RollupKey, [i64; 14]> = HashMap::new();
+        for model in &models {
+            let Some(id) = ids.get(&model.external_id) else {
+                outcome.already_present += 1;
+                continue;
+            };
+            outcome.imported += 1;
+            new_ids.push(*id);
+            if let Some((key, counters)) = rollup::contribution(model) {
+                let cell = cells.entry(key).or_default();
+                for (sum, v) in cell.iter_mut().zip(counters.values()) {
+                    *sum += v;
+                }
+            }
+        }
+        self.insert_trails(&txn, new_ids).await?;
+        self.add_to_rollup(&txn, cells).await?;
+        txn.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Gives every row its region: its own code, else `--region`, else the unassigned one.
+    async fn place(
+        &mut self,
+        txn: &DatabaseTransaction,
+        rows: Vec<ImportRow>,
+        outcome: &mut BatchOutcome,
+    ) -> Result<Vec<Placed>, DbErr> {
+        let unknown: BTreeSet<String> = rows
+            .iter()
+            .filter_map(|r| r.region_code.clone())
+            .filter(|c| !self.regions.contains_key(c))
+            .collect();
+        if !unknown.is_empty() {
+            let found = region::Entity::find()
+                .filter(region::Column::Code.is_in(unknown.iter().cloned()))
+                .all(txn)
+                .await?;
+            for code in unknown {
+                let hit = found.iter().find(|r| r.code == code).cloned();
+                self.regions.insert(code, hit);
+            }
+        }
+        let mut placed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let region = match &row.region_code {
+                Some(code) => match self.regions.get(code).cloned().flatten() {
+                    Some(region) => region,
+                    None => {
+                        outcome.rejected.push(Rejection {
+                            line: row.line,
+                            reason: format!("region_code {code:?} is not a known region"),
+                        });
+                        continue;
+                    }
+                },
+                None => match &self.default_region {
+                    Some(region) => region.clone(),
+                    None => self.unassigned(txn).await?,
+                },
+            };
+            placed.push(Placed { row, region });
+        }
+        Ok(placed)
+    }
+
+    /// The unassigned region, created the first time an import needs it.
+    async fn unassigned(&mut self, txn: &DatabaseTransaction) -> Result<region::Model, DbErr> {
+        if let Some(Some(region)) = self.regions.get(UNASSIGNED_REGION_CODE) {
+            return Ok(region.clone());
+        }
+        let model = region::Model {
+            code: UNASSIGNED_REGION_CODE.to_string(),
+            name: UNASSIGNED_REGION_NAME.to_string(),
+            level: RegionLevel::Province,
+            parent_code: None,
+            province_code: UNASSIGNED_REGION_CODE.to_string(),
+            city_code: None,
+            county_code: None,
+        };
+        region::Entity::insert(region::ActiveModel::from(model.clone()))
+            .on_conflict(
+                OnConflict::column(region::Column::Code)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        self.regions.insert(model.code.clone(), Some(model.clone()));
+        Ok(model)
+    }
+
+    /// Departments by (region, agency name), top-level units of the import's region.
+    async fn find_or_create_departments(
+        &mut self,
+        txn: &DatabaseTransaction,
+        placed: &[Placed],
+    ) -> Result<(), DbErr> {
+        let missing: BTreeSet<(String, String)> = placed
+            .iter()
+            .map(|p| (p.region.code.clone(), p.row.agency.clone()))
+            .filter(|k| !self.departments.contains_key(k))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let found = department::Entity::find()
+            .filter(department::Column::ParentId.is_null())
+            .filter(department::Column::RegionCode.is_in(missing.iter().map(|(r, _)| r.clone())))
+            .filter(department::Column::Name.is_in(missing.iter().map(|(_, n)| n.clone())))
+            .all(txn)
+            .await?;
+        for d in found {
+            // The oldest of same-named units wins, as the lowest id.
+            self.departments
+                .entry((d.region_code.clone(), d.name.clone()))
+                .and_modify(|id| *id = (*id).min(d.id))
+                .or_insert(d.id);
+        }
+        for (region_code, name) in missing {
+            if self
+                .departments
+                .contains_key(&(region_code.clone(), name.clone()))
+            {
+                continue;
+            }
+            let inserted = department::ActiveModel {
+                name: Set(name.clone()),
+                region_code: Set(region_code.clone()),
+                parent_id: Set(None),
+                kind: Set(DepartmentKind::Government),
+                // The path holds the id, known only after the insert.
+                path: Set("/".to_string()),
+                created_at: Set(clock::now()),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            let id = inserted.id;
+            let mut active: department::ActiveModel = inserted.into();
+            active.path = Set(format!("/{id}/"));
+            active.update(txn).await?;
+            self.departments.insert((region_code, name), id);
+            self.created.departments += 1;
+        }
+        Ok(())
+    }
+
+    /// Categories by code (`service_code`), named by `service_name`.
+    async fn find_or_create_categories(
+        &mut self,
+        txn: &DatabaseTransaction,
+        placed: &[Placed],
+    ) -> Result<(), DbErr> {
+        let mut missing: HashMap<String, String> = HashMap::new();
+        for (code, name) in placed.iter().filter_map(|p| p.row.category.as_ref()) {
+            if !self.categories.contains_key(code) {
+                missing.entry(code.clone()).or_insert_with(|| name.clone());
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let codes: Vec<String> = missing.keys().cloned().collect();
+        for chunk in codes.chunks(500) {
+            for c in category::Entity::find()
+                .filter(category::Column::Code.is_in(chunk.iter().cloned()))
+                .all(txn)
+                .await?
+            {
+                self.categories.insert(c.code, c.id);
+            }
+        }
+        let mut new: Vec<(String, String)> = missing
+            .into_iter()
+            .filter(|(code, _)| !self.categories.contains_key(code))
+            .collect();
+        new.sort();
+        for (code, name) in new {
+            let inserted = category::ActiveModel {
+                code: Set(code.clone()),
+                name: Set(name),
+                parent_id: Set(None),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            self.categories.insert(code, inserted.id);
+            self.created.categories += 1;
+        }
+        Ok(())
+    }
+
+    /// The case row an imported request becomes (id 0 until inserted).
+    fn case_model(&self, p: &Placed, now: DateTime<Utc>) -> case::Model {
+        let row = &p.row;
+        let department_id = self
+            .departments
+            .get(&(p.region.code.clone(), row.agency.clone()))
+            .copied();
+        let category_id = row
+            .category
+            .as_ref()
+            .and_then(|(code, _)| self.categories.get(code).copied());
+        // GeoReport v2 has no reply of its own: closing the request is the agency's answer.
+        let replied_at = row.closed_at;
+        case::Model {
+            id: 0,
+            tracking_number: format!("IMP-{}", row.external_id),
+            title: row.title.clone(),
+            body: row.body.clone(),
+            channel: row.channel,
+            kind: row.kind,
+            category_id,
+            region_code: p.region.code.clone(),
+            province_code: p.region.province_code.clone(),
+            city_code: p.region.city_code.clone(),
+            county_code: p.region.county_code.clone(),
+            department_id,
+            citizen_id: None,
+            status: if row.closed {
+                CaseStatus::Closed
+            } else {
+                CaseStatus::Assigned
+            },
+            submitted_at: row.requested_at,
+            accepted_at: Some(row.requested_at),
+            rejected_at: None,
+            respond_due_at: None,
+            responded_at: None,
+            reply_due_at: row.expected_at,
+            first_reply_due_at: row.expected_at,
+            first_replied_at: replied_at,
+            replied_at,
+            closed_at: row.closed_at,
+            archived_at: None,
+            reply: row.reply.clone(),
+            rating_level: None,
+            duplicate_of: None,
+            repeat_of: None,
+            published: self.published,
+            supervised: false,
+            reopen_count: 0,
+            version: 1,
+            idempotency_key: None,
+            updated_at: now,
+            public_title: Some(row.public_title.clone()),
+            public_body: Some(row.public_body.clone()),
+            public_reply: row.public_reply.clone(),
+            external_id: Some(row.external_id.clone()),
+            address: row.address.clone(),
+            latitude: row.latitude,
+            longitude: row.longitude,
+        }
+    }
+
+    /// Inserts the cases, skipping stored `external_id`s; returns the new ids by external id.
+    async fn insert_cases(
+        &mut self,
+        txn: &DatabaseTransaction,
+        models: &[case::Model],
+    ) -> Result<HashMap<Option<String>, i64>, DbErr> {
+        let mut values = Vec::with_capacity(models.len() * CASE_COLUMNS.len());
+        for m in models {
+            case_values(m, &mut values);
+        }
+        let returned = self
+            .insert(
+                txn,
+                "cases",
+                &CASE_COLUMNS,
+                values,
+                " ON CONFLICT (external_id) DO NOTHING RETURNING id, external_id",
+            )
+            .await?;
+        let mut ids = HashMap::with_capacity(returned.len());
+        for r in returned {
+            ids.insert(
+                Some(r.try_get::<String>("", "external_id")?),
+                r.try_get::<i64>("", "id")?,
+            );
+        }
+        Ok(ids)
+    }
+
+    /// Multi-row INSERTs under the parameter limit, the text built once per shape so the
+    /// driver reuses its prepared statement. Returns the rows of a RETURNING `tail`.
+    async fn insert(
+        &mut self,
+        txn: &DatabaseTransaction,
+        table: &'static str,
+        columns: &[&str],
+        values: Vec<Value>,
+        tail: &'static str,
+    ) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+        let width = columns.len();
+        let per_statement = (MAX_PARAMS / width).min(1000) * width;
+        let mut out = Vec::new();
+        let mut values = values.into_iter().peekable();
+        while values.peek().is_some() {
+            let batch: Vec<Value> = values.by_ref().take(per_statement).collect();
+            let rows = batch.len() / width;
+            let backend = self.backend;
+            let sql = self
+                .texts
+                .entry((table, rows))
+                .or_insert_with(|| insert_text(backend, table, columns, rows, tail))
+                .clone();
+            let statement = Statement::from_sql_and_values(backend, sql, batch);
+            if tail.contains("RETURNING") {
+                out.extend(txn.query_all_raw(statement).await?);
+            } else {
+                txn.execute_raw(statement).await?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The events of the new cases, step by step (all submits, then all accepts, …).
+    async fn insert_trails(
+        &mut self,
+        txn: &DatabaseTransaction,
+        mut ids: Vec<i64>,
+    ) -> Result<(), DbErr> {
+        ids.sort_unstable();
+        for chunk in ids.chunks(MAX_PARAMS.min(10_000)) {
+            for step in &TRAIL {
+                let sql = step.sql(self.backend, chunk.len());
+                let values: Vec<Value> = chunk.iter().map(|id| Value::from(*id)).collect();
+                txn.execute_raw(Statement::from_sql_and_values(self.backend, sql, values))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the batch's counters to their cells in one statement per 1,000 cells.
+    async fn add_to_rollup(
+        &mut self,
+        txn: &DatabaseTransaction,
+        cells: HashMap<RollupKey, [i64; 14]>,
+    ) -> Result<(), DbErr> {
+        if cells.is_empty() {
+            return Ok(());
+        }
+        let mut columns = vec!["day", "province_code", "city_code", "county_key"];
+        columns.extend(rollup::COLUMNS);
+        let mut values = Vec::with_capacity(cells.len() * columns.len());
+        for (key, counters) in cells {
+            values.push(key.day.into());
+            values.push(key.province_code.into());
+            values.push(key.city_code.into());
+            values.push(key.county_key.into());
+            values.extend(counters.into_iter().map(Value::from));
+        }
+        let sets: Vec<String> = rollup::COLUMNS
+            .iter()
+            .map(|c| format!("{c} = case_rollup_daily.{c} + excluded.{c}"))
+            .collect();
+        // Built per call: the tail is not static, and this runs once a batch.
+        let tail = format!(
+            " ON CONFLICT (day, province_code, city_code, county_key) DO UPDATE SET {}",
+            sets.join(", ")
+        );
+        let width = columns.len();
+        for chunk in values.chunks(1000 * width) {
+            let sql = format!(
+                "{}{tail}",
+                insert_text(
+                    self.backend,
+                    "case_rollup_daily",
+                    &columns,
+                    chunk.len() / width,
+                    ""
+                )
+            );
+            txn.execute_raw(Statement::from_sql_and_values(
+                self.backend,
+                sql,
+                chunk.to_vec(),
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+fn insert_text(
+    backend: DbBackend,
+    table: &str,
+    columns: &[&str],
+    rows: usize,
+    tail: &str,
+) -> String {
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut n = 0;
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..columns.len() {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            match backend {
+                DbBackend::Postgres => sql.push_str(&format!("${n}")),
+                _ => sql.push('?'),
+            }
+        }
+        sql.push(')');
+    }
+    sql.push_str(tail);
+    sql
+}
+
+fn case_values(m: &case::Model, v: &mut Vec<Value>) {
+    v.push(m.tracking_number.clone().into());
+    v.push(m.title.clone().into());
+    v.push(m.body.clone().into());
+    v.push(m.channel.as_str().into());
+    v.push(m.kind.as_str().into());
+    v.push(m.category_id.into());
+    v.push(m.region_code.clone().into());
+    v.push(m.province_code.clone().into());
+    v.push(m.city_code.clone().into());
+    v.push(m.county_code.clone().into());
+    v.push(m.department_id.into());
+    v.push(m.status.as_str().into());
+    v.push(m.submitted_at.into());
+    v.push(m.accepted_at.into());
+    v.push(m.reply_due_at.into());
+    v.push(m.first_reply_due_at.into());
+    v.push(m.first_replied_at.into());
+    v.push(m.replied_at.into());
+    v.push(m.closed_at.into());
+    v.push(m.reply.clone().into());
+    v.push(m.published.into());
+    v.push(m.supervised.into());
+    v.push(m.reopen_count.into());
+    v.push(m.version.into());
+    v.push(m.updated_at.into());
+    v.push(m.public_title.clone().into());
+    v.push(m.public_body.clone().into());
+    v.push(m.public_reply.clone().into());
+    v.push(m.external_id.clone().into());
+    v.push(m.address.clone().into());
+    v.push(m.latitude.into());
+    v.push(m.longitude.into());
+}
