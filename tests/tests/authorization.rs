@@ -95,7 +95,7 @@ async fn world(app: &TestApp) -> World {
                 "name": "2026年第一季度第三方评价", "periodFrom": "2026-01-01T00:00:00Z",
                 "periodTo": "2026-04-01T00:00:00Z", "scaleMin": 1, "scaleMax": 5,
                 "criteria": [{ "name": "办理结果", "weight": 1.0 }],
-                "experts": 1, "cadres": 0, "citizenRepresentatives": 0,
+                "experts": 1, "cadres": 1, "citizenRepresentatives": 0,
                 "sampleSize": 4, "minPerDepartment": 1
             } }),
         )

@@ -131,7 +131,7 @@ async function catalog() {
         const row = h("tr", {},
           h("td", {}, title),
           h("td", {}, url ? h("a", { href: url }, url) : "—"),
-          h("td", {}, text(prop(dist, "mediaType", "dcat:mediaType")).replace("https://www.iana.org/assignments/media-types/", "")),
+          h("td", {}, text(prop(dist, "mediaType", "dcat:mediaType")).replace(/^.*\/media-types\//, "")),
           h("td", { class: "num" }, size ? formatCount(Number(size)) : "—"),
           h("td", { class: "checksum" }, sum || "—"));
         (sum ? releaseRows : rows).push(row);
