@@ -320,6 +320,35 @@ async fn a_public_visitor_sees_no_unpublished_case_and_no_personal_data() {
     let browser = Browser::start(1366, 768).await;
     browser.open(&format!("{}/data", app.base_url), 1).await;
     browser.screenshot("data-portal").await;
+    // The portal lists the data dictionary's every column and the catalog's downloads.
+    let dictionary: Value = app
+        .get("/exports/dictionary.json")
+        .await
+        .json()
+        .await
+        .expect("the dictionary is JSON");
+    let shown = browser
+        .eval("return document.querySelectorAll('#dictionary-table tbody tr').length;")
+        .await;
+    assert_eq!(
+        shown.as_u64(),
+        dictionary["columns"].as_array().map(|c| c.len() as u64)
+    );
+    let downloads = browser
+        .eval("return [...document.querySelectorAll('#catalog-table tbody a')].map(a => new URL(a.href).pathname);")
+        .await;
+    assert_eq!(
+        downloads,
+        json!([
+            "/exports/cases.csv",
+            "/exports/cases.ndjson",
+            "/exports/dictionary.json"
+        ])
+    );
+    browser
+        .eval("document.getElementById('catalog-heading').scrollIntoView(); return true;")
+        .await;
+    browser.screenshot("data-portal-catalog").await;
     let html = browser.html().await;
     assert!(!html.contains(phone) && !html.contains(id_number));
     assert!(!html.contains(&secret.tracking_number));
