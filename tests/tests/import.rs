@@ -71,7 +71,14 @@ struct Expected {
 }
 
 fn expected_baltimore() -> Expected {
-    let mut reader = csv::Reader::from_path(baltimore_csv()).expect("the Baltimore sample opens");
+    let path = baltimore_csv();
+    let mut reader = csv::Reader::from_path(&path).unwrap_or_else(|e| {
+        panic!(
+            "the Baltimore sample {} opens ({e}): the tests read the shared reference data \
+             next to the project (../shared/data)",
+            path.display()
+        )
+    });
     let headers = reader.headers().expect("a header").clone();
     let column = |name: &str| {
         headers
