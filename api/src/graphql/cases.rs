@@ -116,9 +116,7 @@ impl CaseFilter {
             cond = cond.add(case::Column::SubmittedAt.lt(to));
         }
         if let Some(overdue) = self.overdue {
-            let late = Condition::all()
-                .add(case::Column::Status.is_in(AWAITING_REPLY))
-                .add(case::Column::ReplyDueAt.lt(crate::clock::now()));
+            let late = overdue_at(crate::clock::now());
             cond = cond.add(if overdue { late } else { late.not() });
         }
         if let Some(search) = self
@@ -130,20 +128,33 @@ impl CaseFilter {
             if search.chars().count() > 100 {
                 return Err(ApiError::bad_input("`search` is limited to 100 characters"));
             }
-            let pattern = format!("%{}%", search.replace(['%', '_'], ""));
-            let (title, body) = if sees_personal_data {
-                (case::Column::Title, case::Column::Body)
-            } else {
-                (case::Column::PublicTitle, case::Column::PublicBody)
-            };
-            cond = cond.add(
-                Condition::any()
-                    .add(title.like(pattern.clone()))
-                    .add(body.like(pattern)),
-            );
+            cond = cond.add(search_condition(search, sees_personal_data));
         }
         Ok(cond)
     }
+}
+
+/// Cases awaiting a reply past their deadline at `at` (the `overdue` filter and the
+/// exports' `overdue` column, which is evaluated at the export's instant).
+pub fn overdue_at(at: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(case::Column::Status.is_in(AWAITING_REPLY))
+        .add(case::Column::ReplyDueAt.lt(at))
+}
+
+/// `search` in the title or body the caller may read: the raw text for staff, the
+/// masked copies for everyone else, so a search for a phone number cannot tell the
+/// public which case holds it. `%` and `_` are dropped, not interpreted.
+pub fn search_condition(search: &str, sees_personal_data: bool) -> Condition {
+    let pattern = format!("%{}%", search.replace(['%', '_'], ""));
+    let (title, body) = if sees_personal_data {
+        (case::Column::Title, case::Column::Body)
+    } else {
+        (case::Column::PublicTitle, case::Column::PublicBody)
+    };
+    Condition::any()
+        .add(title.like(pattern.clone()))
+        .add(body.like(pattern))
 }
 
 #[derive(SimpleObject)]

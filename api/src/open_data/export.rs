@@ -12,9 +12,10 @@ pub mod problem;
 pub mod rows;
 
 use super::http_cache::{etag_of, not_modified, not_modified_response, with_cache_headers};
+use crate::graphql::cases::overdue_at;
 use crate::routes::AppState;
 use encode::Format;
-use filter::{overdue_at, FilterError, PublicFilter};
+use filter::{FilterError, PublicFilter};
 use pipeline::ExportJob;
 use poem::http::header;
 use poem::web::Data;

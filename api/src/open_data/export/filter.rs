@@ -9,8 +9,7 @@
 use super::problem::ParamError;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::graphql::cases::CaseFilter;
-use crate::workflow::state_machine::AWAITING_REPLY;
+use crate::graphql::cases::{overdue_at, search_condition, CaseFilter};
 use async_graphql::ID;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use entities::{case, CaseKind, CaseStatus, Channel};
@@ -173,22 +172,10 @@ impl PublicFilter {
             cond = cond.add(if overdue { late } else { late.not() });
         }
         if let Some(search) = &self.search {
-            let pattern = format!("%{}%", search.replace(['%', '_'], ""));
-            cond = cond.add(
-                Condition::any()
-                    .add(case::Column::PublicTitle.like(pattern.clone()))
-                    .add(case::Column::PublicBody.like(pattern)),
-            );
+            cond = cond.add(search_condition(search, false));
         }
         Ok(cond)
     }
-}
-
-/// Cases awaiting a reply past their deadline at `as_of` (the `overdue` column's rule).
-pub fn overdue_at(as_of: DateTime<Utc>) -> Condition {
-    Condition::all()
-        .add(case::Column::Status.is_in(AWAITING_REPLY))
-        .add(case::Column::ReplyDueAt.lt(as_of))
 }
 
 async fn resolved(
