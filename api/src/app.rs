@@ -46,6 +46,7 @@ impl Application {
         let db =
             crate::db::connect_with(&config.database_url, &pool, Some(counters.clone())).await?;
         crate::db::migrate(&db).await?;
+        crate::partitions::ensure_months_ahead(&db, crate::clock::now()).await?;
         crate::workflow::supervision::spawn(db.clone());
         let schema = crate::graphql::build_schema(
             db.clone(),

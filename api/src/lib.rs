@@ -15,6 +15,7 @@ pub mod graphql_http;
 pub mod keys;
 pub mod limits;
 pub mod open_data;
+pub mod partitions;
 pub mod rate_limit;
 pub mod routes;
 pub mod seed;

@@ -161,6 +161,10 @@ pub async fn run(
         to,
     };
 
+    // Every month of the window gets its partitions before the rows arrive (PostgreSQL):
+    // nothing of a bulk load waits in a DEFAULT partition.
+    crate::partitions::ensure_partitions(db, params.start(), params.end()).await?;
+
     // Departments first, with explicit ids after any that exist.
     let first_department = i32::try_from(next_id(db, "departments").await?)?;
     let organisation = org::Org::build(&regions, first_department);

@@ -179,7 +179,10 @@ pub async fn secondary_indexes<C: ConnectionTrait>(db: &C) -> Result<Vec<(String
         .map(|r| {
             Ok((
                 r.try_get::<String>("", "name")?,
-                r.try_get::<String>("", "sql")?,
+                // A partitioned table's index prints as `ON ONLY cases`, which would
+                // build the parent's index alone: without ONLY it is built on every
+                // partition too.
+                r.try_get::<String>("", "sql")?.replacen(" ON ONLY ", " ON ", 1),
             ))
         })
         .collect()

@@ -27,6 +27,9 @@ const MAX_PARAMS: usize = 32_766;
 pub const UNASSIGNED_REGION_CODE: &str = "990000";
 pub const UNASSIGNED_REGION_NAME: &str = "未指定地区（导入数据）Unassigned imports";
 
+/// The advisory lock that serialises import batches on PostgreSQL ("minyi-im").
+const IMPORT_LOCK: i64 = 0x6d_69_6e_79_69_2d_69_6d;
+
 /// Who the case events name as their actor.
 const ACTOR: &str = "import:georeport-v2";
 
@@ -260,7 +263,21 @@ impl Writer {
         rows: Vec<ImportRow>,
     ) -> Result<BatchOutcome, DbErr> {
         let mut outcome = BatchOutcome::default();
+        // The months the batch's cases and events fall in get their partitions first
+        // (PostgreSQL), so that they do not pile up in the DEFAULT partitions.
+        crate::partitions::ensure_partitions_of(
+            db,
+            rows.iter()
+                .flat_map(|r| std::iter::once(r.requested_at).chain(r.closed_at)),
+        )
+        .await?;
         let txn = db.begin().await?;
+        if self.backend == DbBackend::Postgres {
+            // Batches of concurrent imports take turns: each then sees every external id
+            // the others stored, as `ON CONFLICT` would (see `new_cases_text`).
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({IMPORT_LOCK})"))
+                .await?;
+        }
         if self.backend == DbBackend::Sqlite {
             // 18 indexes on `cases` grow at random places: a page cache that holds them
             // saves most of the I/O (the seeder does the same).
@@ -537,25 +554,19 @@ impl Writer {
         }
     }
 
-    /// Inserts the cases, skipping stored `external_id`s; returns the new ids by external id.
+    /// Inserts the cases, skipping stored `external_id`s (and repeats within the batch:
+    /// the first wins); returns the new ids by external id.
     async fn insert_cases(
         &mut self,
         txn: &DatabaseTransaction,
         models: &[case::Model],
     ) -> Result<HashMap<Option<String>, i64>, DbErr> {
         let mut values = Vec::with_capacity(models.len() * CASE_COLUMNS.len());
-        for m in models {
+        let mut seen = std::collections::HashSet::with_capacity(models.len());
+        for m in models.iter().filter(|m| seen.insert(&m.external_id)) {
             case_values(m, &mut values);
         }
-        let returned = self
-            .insert(
-                txn,
-                "cases",
-                &CASE_COLUMNS,
-                values,
-                " ON CONFLICT (external_id) DO NOTHING RETURNING id, external_id",
-            )
-            .await?;
+        let returned = self.insert(txn, values).await?;
         let mut ids = HashMap::with_capacity(returned.len());
         for r in returned {
             ids.insert(
@@ -566,17 +577,14 @@ impl Writer {
         Ok(ids)
     }
 
-    /// Multi-row INSERTs under the parameter limit, the text built once per shape so the
-    /// driver reuses its prepared statement. Returns the rows of a RETURNING `tail`.
+    /// Multi-row INSERTs of cases under the parameter limit, the text built once per
+    /// shape so the driver reuses its prepared statement. Returns the new rows' ids.
     async fn insert(
         &mut self,
         txn: &DatabaseTransaction,
-        table: &'static str,
-        columns: &[&str],
         values: Vec<Value>,
-        tail: &'static str,
     ) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
-        let width = columns.len();
+        let width = CASE_COLUMNS.len();
         let per_statement = (MAX_PARAMS / width).min(1000) * width;
         let mut out = Vec::new();
         let mut values = values.into_iter().peekable();
@@ -586,15 +594,11 @@ impl Writer {
             let backend = self.backend;
             let sql = self
                 .texts
-                .entry((table, rows))
-                .or_insert_with(|| insert_text(backend, table, columns, rows, tail))
+                .entry(("cases", rows))
+                .or_insert_with(|| new_cases_text(backend, rows))
                 .clone();
             let statement = Statement::from_sql_and_values(backend, sql, batch);
-            if tail.contains("RETURNING") {
-                out.extend(txn.query_all_raw(statement).await?);
-            } else {
-                txn.execute_raw(statement).await?;
-            }
+            out.extend(txn.query_all_raw(statement).await?);
         }
         Ok(out)
     }
@@ -668,6 +672,32 @@ impl Writer {
     }
 }
 
+/// The INSERT of `rows` cases that skips the `external_id`s already stored and returns
+/// `id, external_id` of the new ones. SQLite: `ON CONFLICT` on the unique index.
+/// PostgreSQL: the index of a partitioned table cannot be unique on `external_id` alone,
+/// so the rows are filtered against `case_keys` (the key table that enforces uniqueness
+/// across partitions); [`Writer::write`] holds a lock that makes the filter exact.
+fn new_cases_text(backend: DbBackend, rows: usize) -> String {
+    match backend {
+        DbBackend::Postgres => {
+            format!(
+                "INSERT INTO cases ({columns}) SELECT {columns} FROM (VALUES {tuples}) AS v ({columns}) \
+                 WHERE NOT EXISTS (SELECT 1 FROM case_keys k WHERE k.kind = 'external_id' \
+                 AND k.value = v.external_id) RETURNING id, external_id",
+                columns = CASE_COLUMNS.join(", "),
+                tuples = tuples(backend, CASE_COLUMNS.len(), rows)
+            )
+        }
+        _ => insert_text(
+            backend,
+            "cases",
+            &CASE_COLUMNS,
+            rows,
+            " ON CONFLICT (external_id) DO NOTHING RETURNING id, external_id",
+        ),
+    }
+}
+
 fn insert_text(
     backend: DbBackend,
     table: &str,
@@ -675,11 +705,20 @@ fn insert_text(
     rows: usize,
     tail: &str,
 ) -> String {
-    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    format!(
+        "INSERT INTO {table} ({}) VALUES {}{tail}",
+        columns.join(", "),
+        tuples(backend, columns.len(), rows)
+    )
+}
+
+/// `($1, $2), ($3, $4)` (PostgreSQL) or `(?, ?), (?, ?)` (SQLite).
+fn tuples(backend: DbBackend, width: usize, rows: usize) -> String {
+    let mut sql = String::new();
     let mut n = 0;
     for r in 0..rows {
         sql.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..columns.len() {
+        for c in 0..width {
             if c > 0 {
                 sql.push_str(", ");
             }
@@ -691,7 +730,6 @@ fn insert_text(
         }
         sql.push(')');
     }
-    sql.push_str(tail);
     sql
 }
 
