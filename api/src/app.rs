@@ -22,6 +22,8 @@ pub enum AppError {
         addr: String,
         source: std::io::Error,
     },
+    #[error("live updates: {0}")]
+    Live(#[from] crate::live::LiveError),
     #[error("server: {0}")]
     Server(#[from] std::io::Error),
 }
@@ -47,10 +49,12 @@ impl Application {
             crate::db::connect_with(&config.database_url, &pool, Some(counters.clone())).await?;
         crate::db::migrate(&db).await?;
         crate::workflow::supervision::spawn(db.clone());
+        let live = crate::live::LiveBus::start(&db).await?;
         let schema = crate::graphql::build_schema(
             db.clone(),
             &config.limits,
             crate::open_data::suppression::Threshold(config.suppression_threshold),
+            live,
         );
         let acceptor = TcpListener::bind(config.bind.clone())
             .into_acceptor()
