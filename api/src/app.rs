@@ -22,6 +22,8 @@ pub enum AppError {
         addr: String,
         source: std::io::Error,
     },
+    #[error("live updates: {0}")]
+    Live(#[from] crate::live::LiveError),
     #[error("server: {0}")]
     Server(#[from] std::io::Error),
 }
@@ -48,10 +50,12 @@ impl Application {
         crate::db::migrate(&db).await?;
         crate::partitions::ensure_months_ahead(&db, crate::clock::now()).await?;
         crate::workflow::supervision::spawn(db.clone());
+        let live = crate::live::LiveBus::start(&db).await?;
         let schema = crate::graphql::build_schema(
             db.clone(),
             &config.limits,
             crate::open_data::suppression::Threshold(config.suppression_threshold),
+            live,
         );
         let acceptor = TcpListener::bind(config.bind.clone())
             .into_acceptor()

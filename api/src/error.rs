@@ -17,6 +17,8 @@ pub enum ApiError {
         status: CaseStatus,
     },
     Conflict(String),
+    /// A live subscription fell behind the events and stopped (the client reloads).
+    Lagged(String),
     /// The cause is logged, never shown.
     Internal(String),
 }
@@ -30,6 +32,7 @@ impl ApiError {
             Self::BadUserInput(_) => "BAD_USER_INPUT",
             Self::InvalidTransition { .. } => "INVALID_TRANSITION",
             Self::Conflict(_) => "CONFLICT",
+            Self::Lagged(_) => "LAGGED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -48,6 +51,7 @@ impl ApiError {
                 status.as_str().to_uppercase()
             ),
             Self::Conflict(what) => format!("conflict: {what}"),
+            Self::Lagged(what) => format!("lagged: {what}"),
             Self::Internal(_) => "internal error".into(),
         }
     }

@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod graphql_http;
 pub mod keys;
 pub mod limits;
+pub mod live;
 pub mod open_data;
 pub mod partitions;
 pub mod rate_limit;

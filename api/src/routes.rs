@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> impl poem::Endpoint {
             "/graphql",
             get(crate::graphql_http::graphql_get).post(crate::graphql_http::graphql_post),
         )
+        .at("/graphql/ws", get(crate::live::ws::graphql_ws))
         .nest("/graphiql", crate::graphiql::routes())
         .at("/schema.graphql", get(schema_sdl))
         .at("/healthz", get(healthz))

@@ -13,6 +13,7 @@ mod m20261126_000006_evaluation_panels;
 mod m20261126_000007_releases;
 pub mod m20261126_000008_partition_cases;
 pub mod partitioning;
+mod m20261126_000009_case_event_notify;
 pub mod reference;
 
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_evaluation_panels::Migration),
             Box::new(m20261126_000007_releases::Migration),
             Box::new(m20261126_000008_partition_cases::Migration),
+            Box::new(m20261126_000009_case_event_notify::Migration),
         ]
     }
 }

@@ -259,7 +259,7 @@ impl CaseEvent {
 }
 
 impl CaseEvent {
-    fn from_model(e: case_event::Model, hide_notes: bool) -> Self {
+    pub(super) fn from_model(e: case_event::Model, hide_notes: bool) -> Self {
         Self {
             at: e.at,
             action: e.action,

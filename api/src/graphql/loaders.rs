@@ -162,3 +162,20 @@ impl From<LoadError> for crate::error::ApiError {
         Self::Internal(err.to_string())
     }
 }
+
+impl Loaders {
+    /// Forgets every cached row: a subscription resolves many items over its life with
+    /// one set of loaders, and each item must read the rows as they are then.
+    pub fn clear_all(&self) {
+        self.regions.clear::<String>();
+        self.departments.clear::<i32>();
+        self.categories.clear::<i32>();
+        self.citizens.clear::<i64>();
+        self.child_regions.clear::<String>();
+        self.region_departments.clear::<String>();
+        self.child_departments.clear::<i32>();
+        self.child_categories.clear::<i32>();
+        self.events.clear::<i64>();
+        self.ratings.clear::<i64>();
+    }
+}

@@ -9,6 +9,7 @@ pub mod cursor;
 mod department;
 mod evaluation;
 mod ids;
+mod live;
 pub mod loaders;
 mod region;
 mod stats;
@@ -16,7 +17,7 @@ mod viewer;
 mod workflow;
 
 use crate::config::Limits;
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Schema};
 use sea_orm::DatabaseConnection;
 
 #[derive(MergedObject, Default)]
@@ -37,7 +38,10 @@ pub struct MutationRoot(
     evaluation::EvaluationMutation,
 );
 
-pub type MinyiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(live::LiveSubscription);
+
+pub type MinyiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Builds the schema with the request limits on. The database connection is schema
 /// data; the caller and the DataLoaders are added per request.
@@ -45,13 +49,15 @@ pub fn build_schema(
     db: DatabaseConnection,
     limits: &Limits,
     suppression: crate::open_data::suppression::Threshold,
+    live: crate::live::LiveBus,
 ) -> MinyiSchema {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .data(db)
+    .data(live)
     .data(crate::workflow::CalendarCache::default())
     .data(suppression)
     // Depth, aliases, directives, nodes and the text are checked before parsing and
@@ -69,7 +75,7 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .finish()
     .sdl()

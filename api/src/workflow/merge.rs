@@ -83,5 +83,6 @@ pub async fn merge_duplicate(
     };
     event.into_model(&env, &duplicate).insert(&txn).await?;
     txn.commit().await?;
+    crate::live::committed();
     reload(env.db, duplicate.id).await
 }

@@ -107,5 +107,6 @@ async fn write(
     let txn = begin_versioned(env.db, current, changes, env.now).await?;
     event.into_model(&env, current).insert(&txn).await?;
     txn.commit().await?;
+    crate::live::committed();
     reload(env.db, current.id).await
 }

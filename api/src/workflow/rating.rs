@@ -225,5 +225,6 @@ pub async fn rate(
         event.into_model(&env, &current).insert(&txn).await?;
     }
     txn.commit().await?;
+    crate::live::committed();
     reload(env.db, id).await
 }

@@ -399,5 +399,6 @@ pub async fn apply(
     let txn = begin_versioned(env.db, &current, changes, now).await?;
     event.into_model(&env, &current).insert(&txn).await?;
     txn.commit().await?;
+    crate::live::committed();
     reload(env.db, id).await
 }

@@ -333,6 +333,7 @@ async fn insert(
     }
     let rating_token = issue_token(&txn, row.id, now).await?;
     txn.commit().await?;
+    crate::live::committed();
     Ok(Submitted {
         case: row,
         rating_token,

@@ -87,6 +87,7 @@ pub async fn supervise_overdue(
         .insert(&txn)
         .await?;
         txn.commit().await?;
+        crate::live::committed();
         flagged += 1;
     }
     Ok(flagged)

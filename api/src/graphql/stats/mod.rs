@@ -27,7 +27,7 @@ pub use types::*;
 /// (default: it), a handler's within their department subtree (default: it); public,
 /// evaluators and admins may ask about anything (aggregates only). Unknown codes and
 /// ids are BAD_USER_INPUT, checked before the caller's limits.
-async fn scope_for(
+pub(super) async fn scope_for(
     db: &DatabaseConnection,
     principal: &Principal,
     scope: Option<ScopeInput>,
@@ -91,7 +91,7 @@ async fn scope_for(
     Ok(out)
 }
 
-fn filter_of(filter: Option<StatsFilterInput>) -> ApiResult<dq::StatsFilter> {
+pub(super) fn filter_of(filter: Option<StatsFilterInput>) -> ApiResult<dq::StatsFilter> {
     let f = filter.unwrap_or_default();
     Ok(dq::StatsFilter {
         channel: f.channel,
@@ -106,7 +106,7 @@ fn filter_of(filter: Option<StatsFilterInput>) -> ApiResult<dq::StatsFilter> {
 
 /// Whether the selection below `stats` asks for a duration summary (they cost one
 /// more statement).
-fn wants_durations(stats: Lookahead<'_>) -> bool {
+pub(super) fn wants_durations(stats: Lookahead<'_>) -> bool {
     [
         "replyHours",
         "replyWorkingDays",
@@ -119,7 +119,7 @@ fn wants_durations(stats: Lookahead<'_>) -> bool {
 
 /// The checked window, with the API clock as the engine's `now` (as-of defaults to it,
 /// which selects the engine's fast path).
-fn window(
+pub(super) fn window(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     as_of: Option<DateTime<Utc>>,
@@ -137,6 +137,25 @@ fn min_cases_of(min_cases: Option<i32>) -> ApiResult<i64> {
         Some(n) => Err(ApiError::bad_input(format!(
             "`minCases` must not be negative, got {n}"
         ))),
+    }
+}
+
+/// `stats` of a checked scope, filter and window, with small-cell suppression for the
+/// public: the one computation behind the query and the `statsChanged` subscription.
+pub(super) async fn stats_of(
+    ctx: &Context<'_>,
+    db: &DatabaseConnection,
+    scope: &dq::Scope,
+    filter: &dq::StatsFilter,
+    w: &dq::Window,
+) -> ApiResult<Stats> {
+    let stats = dq::stats(db, scope, filter, w).await?;
+    match Suppression::of(ctx, scope, w).await? {
+        Some(sup) if sup.scope_is_small() => {
+            let mask = sup.scope_mask(db, scope, filter, w).await?;
+            Ok(Stats::masked(stats, &mask))
+        }
+        _ => Ok(stats.into()),
     }
 }
 
@@ -160,14 +179,7 @@ impl StatsQuery {
         let scope = scope_for(db, ctx.principal()?, scope).await?;
         let filter = filter_of(filter)?;
         let w = window(from, to, as_of, wants_durations(ctx.look_ahead()))?;
-        let stats = dq::stats(db, &scope, &filter, &w).await?;
-        match Suppression::of(ctx, &scope, &w).await? {
-            Some(sup) if sup.scope_is_small() => {
-                let mask = sup.scope_mask(db, &scope, &filter, &w).await?;
-                Ok(Stats::masked(stats, &mask))
-            }
-            _ => Ok(stats.into()),
-        }
+        stats_of(ctx, db, &scope, &filter, &w).await
     }
 
     /// The metrics split by `by`; regions, categories, channels and kinds are
