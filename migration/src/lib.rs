@@ -11,6 +11,7 @@ pub mod m20261126_000004_case_rollup;
 mod m20261126_000005_open_data_columns;
 mod m20261126_000006_evaluation_panels;
 mod m20261126_000007_releases;
+mod m20261126_000010_job_runs;
 pub mod reference;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_open_data_columns::Migration),
             Box::new(m20261126_000006_evaluation_panels::Migration),
             Box::new(m20261126_000007_releases::Migration),
+            Box::new(m20261126_000010_job_runs::Migration),
         ]
     }
 }
