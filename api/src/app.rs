@@ -32,6 +32,8 @@ pub struct Application {
     addr: SocketAddr,
     acceptor: poem::listener::TcpAcceptor,
     state: AppState,
+    /// The periodic jobs; they stop with the application.
+    jobs: crate::jobs::Scheduler,
 }
 
 impl Application {
@@ -49,8 +51,13 @@ impl Application {
             crate::db::connect_with(&config.database_url, &pool, Some(counters.clone())).await?;
         crate::db::migrate(&db).await?;
         crate::partitions::ensure_months_ahead(&db, crate::clock::now()).await?;
-        crate::workflow::supervision::spawn(db.clone());
         let live = crate::live::LiveBus::start(&db).await?;
+        let jobs = crate::jobs::Scheduler::start(
+            db.clone(),
+            counters.clone(),
+            crate::jobs::registry(),
+            &config.jobs,
+        );
         let schema = crate::graphql::build_schema(
             db.clone(),
             &config.limits,
@@ -75,6 +82,7 @@ impl Application {
         Ok(Self {
             addr,
             acceptor,
+            jobs,
             state: AppState {
                 db,
                 schema,
@@ -103,10 +111,12 @@ impl Application {
     pub async fn run_until_stopped(self) -> Result<(), AppError> {
         let grace = self.state.config.shutdown_grace;
         let db = self.state.db.clone();
+        let mut jobs = self.jobs;
         let app = router(self.state);
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, shutdown_signal(), Some(grace))
             .await?;
+        jobs.stop();
         tracing::info!("stopped serving; closing the database pool");
         db.close().await?;
         Ok(())

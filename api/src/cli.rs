@@ -70,6 +70,8 @@ pub enum Command {
         faults: FaultFlags,
         #[command(flatten)]
         limits: crate::limits::flags::LimitFlags,
+        #[command(flatten)]
+        jobs: crate::jobs::flags::JobFlags,
         /// Public statistics of township/village units hide counts below this
         /// (small-cell suppression).
         #[arg(long, env = "MINYI_SUPPRESSION_THRESHOLD", default_value_t = crate::open_data::suppression::DEFAULT_THRESHOLD, value_parser = clap::value_parser!(i64).range(1..=1000))]
@@ -155,12 +157,14 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
             bind,
             faults,
             limits,
+            jobs,
             suppression_threshold,
             data_dir,
         } => {
             let mut config = Config::new(cli.database_url, bind);
             faults.apply(&mut config);
             limits.apply(&mut config)?;
+            config.jobs = jobs.settings(std::env::vars())?;
             config.suppression_threshold = suppression_threshold;
             config.data_dir = data_dir;
             let app = crate::Application::build(config).await?;

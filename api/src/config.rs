@@ -17,6 +17,8 @@ pub struct Config {
     pub suppression_threshold: i64,
     /// Where citable releases are kept (`<data dir>/releases/<name>/`).
     pub data_dir: std::path::PathBuf,
+    /// Whether and how often this instance runs the periodic jobs (api/src/jobs).
+    pub jobs: crate::jobs::JobSettings,
 }
 
 /// The database connection pool: how many connections, and how long a request may wait
@@ -109,7 +111,8 @@ impl Default for Limits {
 }
 
 /// Token buckets, one per API key and one per client IP for the public role, per
-/// server instance. A request draws its static cost (complexity, at least 1).
+/// server instance (this instance's share of the cluster's budget, `--instances`).
+/// A request draws its static cost (complexity, at least 1).
 #[derive(Debug, Clone)]
 pub struct RateLimits {
     /// Points a bucket holds when full; 0 turns rate limiting off.
@@ -152,6 +155,7 @@ impl Config {
             shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
             suppression_threshold: crate::open_data::suppression::DEFAULT_THRESHOLD,
             data_dir: Self::DEFAULT_DATA_DIR.into(),
+            jobs: crate::jobs::JobSettings::default(),
         }
     }
 }

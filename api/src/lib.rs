@@ -12,6 +12,7 @@ pub mod evaluation;
 pub mod graphiql;
 pub mod graphql;
 pub mod graphql_http;
+pub mod jobs;
 pub mod keys;
 pub mod limits;
 pub mod live;

@@ -1,6 +1,7 @@
 //! Cost-weighted token buckets (Shopify-style): one per API key, one per client IP for
 //! the public role. A request draws its static cost; a bucket refills at a steady rate.
-//! Buckets live in this process only: several instances each keep their own.
+//! Buckets live in this process only: several instances each keep their own, and
+//! [`instance_share`] gives each its part of the cluster's budget (`--instances N`).
 
 use crate::config::RateLimits;
 use lru::LruCache;
@@ -8,6 +9,21 @@ use std::net::IpAddr;
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
 use std::time::Instant;
+
+/// One instance's part of a budget shared by `instances` instances behind a balancer:
+/// capacity and refill rate divided by N, rounded down so the cluster never exceeds the
+/// budget, but at least 1 so every instance still serves. A capacity of 0 (limiting off)
+/// stays 0. Sharing in memory costs nothing per request, where buckets in PostgreSQL would
+/// cost a write per request (docs/OPERATIONS.md, "Running several instances").
+pub fn instance_share(cluster: &RateLimits, instances: u32) -> RateLimits {
+    let n = u64::from(instances.max(1));
+    let part = |value: u64| if value == 0 { 0 } else { (value / n).max(1) };
+    RateLimits {
+        capacity: part(cluster.capacity),
+        restore_per_second: part(cluster.restore_per_second),
+        max_buckets: cluster.max_buckets,
+    }
+}
 
 /// Whose bucket a request draws from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -187,6 +203,30 @@ mod tests {
             limiter.draw(&key, 1_000_000).map(|s| s.currently_available),
             Ok(0)
         );
+    }
+
+    #[test]
+    fn each_instance_keeps_its_share_of_the_budget_and_at_least_one_point() {
+        let budget = RateLimits {
+            capacity: 50_001,
+            restore_per_second: 3,
+            max_buckets: 10,
+        };
+        let share = instance_share(&budget, 2);
+        assert_eq!(
+            (share.capacity, share.restore_per_second, share.max_buckets),
+            (25_000, 1, 10)
+        );
+        let share = instance_share(&budget, 5);
+        assert_eq!((share.capacity, share.restore_per_second), (10_000, 1));
+        let one = instance_share(&budget, 1);
+        assert_eq!((one.capacity, one.restore_per_second), (50_001, 3));
+        let off = RateLimits {
+            capacity: 0,
+            restore_per_second: 0,
+            max_buckets: 10,
+        };
+        assert_eq!(instance_share(&off, 4).capacity, 0);
     }
 
     #[test]

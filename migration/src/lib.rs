@@ -14,6 +14,7 @@ mod m20261126_000007_releases;
 pub mod m20261126_000008_partition_cases;
 pub mod partitioning;
 mod m20261126_000009_case_event_notify;
+mod m20261126_000010_job_runs;
 pub mod reference;
 
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_releases::Migration),
             Box::new(m20261126_000008_partition_cases::Migration),
             Box::new(m20261126_000009_case_event_notify::Migration),
+            Box::new(m20261126_000010_job_runs::Migration),
         ]
     }
 }

@@ -59,6 +59,11 @@ pub struct LimitFlags {
     /// Most buckets kept in memory (least recently used forgotten).
     #[arg(long, env = "MINYI_RATE_BUCKETS", default_value_t = D.rate.max_buckets, value_parser = positive)]
     pub rate_buckets: usize,
+    /// How many instances share the rate limits behind a load balancer: each instance
+    /// keeps 1/N of --rate-capacity and --rate-restore (at least 1 point each), so the
+    /// configured numbers are the whole cluster's budget.
+    #[arg(long, env = "MINYI_INSTANCES", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub instances: u32,
 }
 
 fn positive(text: &str) -> Result<usize, String> {
@@ -72,10 +77,24 @@ fn positive(text: &str) -> Result<usize, String> {
 impl LimitFlags {
     /// Sets the limits; refuses combinations that could never work.
     pub fn apply(&self, config: &mut Config) -> Result<(), String> {
-        if self.rate_capacity > 0 && self.rate_capacity < self.max_complexity as u64 {
+        let cluster = crate::config::RateLimits {
+            capacity: self.rate_capacity,
+            restore_per_second: self.rate_restore,
+            max_buckets: self.rate_buckets,
+        };
+        let share = crate::rate_limit::instance_share(&cluster, self.instances);
+        if self.rate_capacity > 0 && share.capacity < self.max_complexity as u64 {
+            let whose = if self.instances > 1 {
+                format!(
+                    "this instance's share {} of --rate-capacity {} (--instances {})",
+                    share.capacity, self.rate_capacity, self.instances
+                )
+            } else {
+                format!("--rate-capacity {}", self.rate_capacity)
+            };
             return Err(format!(
-                "--rate-capacity {} is below --max-complexity {}: the costliest allowed query could never be paid",
-                self.rate_capacity, self.max_complexity
+                "{whose} is below --max-complexity {}: the costliest allowed query could never be paid",
+                self.max_complexity
             ));
         }
         if self.rate_capacity > 0 && self.rate_restore == 0 {
@@ -96,9 +115,7 @@ impl LimitFlags {
         limits.query_timeout = Duration::from_millis(self.query_timeout_ms);
         limits.persisted_query_bytes = self.persisted_query_bytes;
         limits.get_max_age = Duration::from_secs(self.get_max_age);
-        limits.rate.capacity = self.rate_capacity;
-        limits.rate.restore_per_second = self.rate_restore;
-        limits.rate.max_buckets = self.rate_buckets;
+        limits.rate = share;
         Ok(())
     }
 }
@@ -155,5 +172,25 @@ mod tests {
             "--rate-capacity 100 is below --max-complexity 5000: the costliest allowed query could never be paid"
         );
         assert!(apply(&["--max-depth", "0"]).is_err());
+    }
+
+    #[test]
+    fn instances_divide_the_rate_budget_and_each_share_must_pay_the_costliest_query() {
+        let limits = apply(&[
+            "--instances",
+            "4",
+            "--rate-capacity",
+            "40000",
+            "--rate-restore",
+            "2",
+        ])
+        .expect("applies");
+        assert_eq!(limits.rate.capacity, 10_000);
+        assert_eq!(limits.rate.restore_per_second, 1);
+        assert_eq!(
+            apply(&["--instances", "20", "--rate-capacity", "60000"]).unwrap_err(),
+            "this instance's share 3000 of --rate-capacity 60000 (--instances 20) is below --max-complexity 5000: the costliest allowed query could never be paid"
+        );
+        assert!(apply(&["--instances", "0"]).is_err());
     }
 }

@@ -6,8 +6,8 @@ use super::labels::{self, BoundedLabels};
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::{Counter, Metric, MetricFamily, MetricType};
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use sea_orm::{DatabaseConnection, DbBackend};
 use std::collections::HashMap;
@@ -103,6 +103,8 @@ pub struct Counters {
     pool_connections: IntGaugeVec,
     pool_max: IntGauge,
     rate_limited: IntCounterVec,
+    job_runs: IntCounterVec,
+    job_last_success: GaugeVec,
     operations: BoundedLabels,
     outcomes: BoundedLabels,
     rate_limit_kinds: BoundedLabels,
@@ -271,6 +273,32 @@ impl Counters {
         );
         register(Box::new(rate_limited.clone()), "minyi_rate_limited_total");
 
+        let job_runs = defined(
+            IntCounterVec::new(
+                Opts::new(
+                    "minyi_job_runs_total",
+                    "Slots of periodic jobs this instance attempted, by job and outcome (ran, failed, skipped_taken_by_other, skipped_overlap).",
+                ),
+                &["job", "outcome"],
+            ),
+            "minyi_job_runs_total",
+        );
+        register(Box::new(job_runs.clone()), "minyi_job_runs_total");
+        let job_last_success = defined(
+            GaugeVec::new(
+                Opts::new(
+                    "minyi_job_last_success_timestamp_seconds",
+                    "When this instance last finished a run of the job without error (Unix seconds).",
+                ),
+                &["job"],
+            ),
+            "minyi_job_last_success_timestamp_seconds",
+        );
+        register(
+            Box::new(job_last_success.clone()),
+            "minyi_job_last_success_timestamp_seconds",
+        );
+
         Self {
             db_statements,
             db_errors,
@@ -283,6 +311,8 @@ impl Counters {
             pool_connections,
             pool_max,
             rate_limited,
+            job_runs,
+            job_last_success,
             operations: BoundedLabels::new(OPERATION_LABELS),
             outcomes: BoundedLabels::new(OUTCOME_LABELS),
             rate_limit_kinds: BoundedLabels::new(RATE_LIMIT_KINDS),
@@ -336,6 +366,20 @@ impl Counters {
             labels::INVALID.to_string()
         };
         self.rate_limited.with_label_values(&[kind.as_str()]).inc();
+    }
+
+    /// Counts one attempt at a job's slot. `job` comes from the job registry (a handful of
+    /// fixed names) and `outcome` from the scheduler's four labels; a `ran` outcome also
+    /// sets the job's last-success time to now.
+    pub fn observe_job_run(&self, job: &str, outcome: &str) {
+        self.job_runs.with_label_values(&[job, outcome]).inc();
+        if outcome == "ran" {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0);
+            self.job_last_success.with_label_values(&[job]).set(now);
+        }
     }
 
     /// The Prometheus text exposition (format 0.0.4), with the pool's use at this instant.
@@ -542,5 +586,35 @@ mod tests {
         );
         assert_eq!(sample(&text, "minyi_db_pool_max_connections"), Some(8.0));
         assert_eq!(sample(&text, "minyi_db_statements_total"), Some(7.0));
+    }
+
+    #[test]
+    fn job_runs_are_counted_by_outcome_and_a_run_sets_the_last_success() {
+        let counters = Counters::new();
+        counters.observe_job_run("supervise_overdue", "skipped_taken_by_other");
+        counters.observe_job_run("supervise_overdue", "ran");
+        counters.observe_job_run("supervise_overdue", "ran");
+        counters.observe_job_run("prune_job_runs", "failed");
+        let text = counters.render(None).expect("renders");
+        let runs = |labels: &str| sample(&text, &format!("minyi_job_runs_total{{{labels}}}"));
+        assert_eq!(runs(r#"job="supervise_overdue",outcome="ran""#), Some(2.0));
+        assert_eq!(
+            runs(r#"job="supervise_overdue",outcome="skipped_taken_by_other""#),
+            Some(1.0)
+        );
+        assert_eq!(runs(r#"job="prune_job_runs",outcome="failed""#), Some(1.0));
+        let last = sample(
+            &text,
+            r#"minyi_job_last_success_timestamp_seconds{job="supervise_overdue"}"#,
+        )
+        .expect("a last success");
+        assert!(last > 1.7e9, "{last}");
+        assert_eq!(
+            sample(
+                &text,
+                r#"minyi_job_last_success_timestamp_seconds{job="prune_job_runs"}"#
+            ),
+            None
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! Automatic supervision (督办) of cases overdue by more than a threshold of working
-//! days. Run every minute by a background task; idempotent: the flag is set only where
-//! it is still false, and the event is written in the same transaction as the flag,
-//! so each case gets exactly one such event even with several API replicas running.
+//! days. Run every minute by the `supervise_overdue` job (api/src/jobs), once per minute
+//! across all instances; idempotent anyway: the flag is set only where it is still false,
+//! and the event is written in the same transaction as the flag, so each case gets
+//! exactly one such event even if two passes ever overlap.
 
 use super::state_machine::AWAITING_REPLY;
 use crate::error::ApiResult;
@@ -13,7 +14,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
 };
-use std::time::Duration;
 
 /// Working days past the reply deadline after which a case is flagged.
 pub const DEFAULT_THRESHOLD_DAYS: u32 = 3;
@@ -99,38 +99,6 @@ pub fn threshold_from_env() -> u32 {
         .ok()
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(DEFAULT_THRESHOLD_DAYS)
-}
-
-/// Starts the once-a-minute pass. The first pass waits a minute so that starting the
-/// server (or a test) is not slowed down by it; a failed pass is logged and retried.
-pub fn spawn(db: DatabaseConnection) {
-    let threshold = threshold_from_env();
-    tokio::spawn(async move {
-        let period = Duration::from_secs(60);
-        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut calendar: Option<WorkCalendar> = None;
-        loop {
-            ticks.tick().await;
-            if calendar.is_none() {
-                match WorkCalendar::load(&db).await {
-                    Ok(loaded) => calendar = Some(loaded),
-                    Err(err) => {
-                        tracing::warn!(error = %err, "supervision: loading the calendar failed");
-                        continue;
-                    }
-                }
-            }
-            let Some(cal) = calendar.as_ref() else {
-                continue;
-            };
-            match supervise_overdue(&db, cal, threshold, crate::clock::now()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(flagged = n, "supervision: overdue cases flagged"),
-                Err(err) => tracing::warn!(error = ?err, "supervision pass failed"),
-            }
-        }
-    });
 }
 
 #[cfg(test)]
