@@ -24,6 +24,8 @@ pub enum AppError {
     },
     #[error("live updates: {0}")]
     Live(#[from] crate::live::LiveError),
+    #[error("{0}")]
+    Replicas(#[from] crate::replicas::ReplicaError),
     #[error("server: {0}")]
     Server(#[from] std::io::Error),
 }
@@ -39,6 +41,7 @@ pub struct Application {
 impl Application {
     /// Connects, migrates (loading reference data the first time) and binds.
     pub async fn build(config: Config) -> Result<Self, AppError> {
+        crate::replicas::check_primary(&config.database_url, &config.replicas)?;
         let counters = Counters::new();
         // A request's statements may not outlive the request by much: PostgreSQL cancels
         // them one second after graphql_http's timeout answered the client (a second, so
@@ -58,6 +61,13 @@ impl Application {
             crate::jobs::registry(),
             &config.jobs,
         );
+        let reads = crate::replicas::ReadRouter::connect(
+            db.clone(),
+            &config.replicas,
+            &pool,
+            Some(counters.clone()),
+        )
+        .await?;
         let schema = crate::graphql::build_schema(
             db.clone(),
             &config.limits,
@@ -85,6 +95,7 @@ impl Application {
             jobs,
             state: AppState {
                 db,
+                reads,
                 schema,
                 counters,
                 guards: Arc::new(crate::graphql_http::Guards::new(&config.limits)),

@@ -19,6 +19,8 @@ pub struct Config {
     pub data_dir: std::path::PathBuf,
     /// Whether and how often this instance runs the periodic jobs (api/src/jobs).
     pub jobs: crate::jobs::JobSettings,
+    /// Read replicas and read-your-writes (none by default).
+    pub replicas: crate::replicas::ReplicaSettings,
 }
 
 /// The database connection pool: how many connections, and how long a request may wait
@@ -156,6 +158,7 @@ impl Config {
             suppression_threshold: crate::open_data::suppression::DEFAULT_THRESHOLD,
             data_dir: Self::DEFAULT_DATA_DIR.into(),
             jobs: crate::jobs::JobSettings::default(),
+            replicas: crate::replicas::ReplicaSettings::default(),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod live;
 pub mod open_data;
 pub mod partitions;
 pub mod rate_limit;
+pub mod replicas;
 pub mod routes;
 pub mod seed;
 pub mod telemetry;

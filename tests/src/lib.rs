@@ -18,6 +18,7 @@ pub mod browser;
 pub mod databases;
 pub mod fixtures;
 pub mod live;
+pub mod pg_cluster;
 pub mod process;
 pub mod proxy;
 
