@@ -442,6 +442,15 @@ impl Instance {
         (status, text)
     }
 
+    /// Waits until `/readyz` answers 200 `ready`: the primary answers and the replica is in
+    /// rotation (the health checker looks once a second).
+    pub async fn wait_until_replica_in_rotation(&self) {
+        wait_for("the replica to be in rotation", || async {
+            self.get("/readyz").await == (200, "ready".to_string())
+        })
+        .await;
+    }
+
     /// The value of one series of `/metrics` (`name{labels}` exactly as rendered, or a bare name).
     pub async fn metric(&self, series: &str) -> Option<f64> {
         let (_, text) = self.get("/metrics").await;

@@ -92,6 +92,7 @@ async fn a_case_written_through_one_instance_is_read_through_another_with_its_to
     let b = Instance::start(&cluster).await;
     let admin = a.create_key(grant(Role::Admin, None)).await;
     cluster.wait_until_replica_caught_up().await;
+    b.wait_until_replica_in_rotation().await;
     cluster.pause_replay().await;
 
     let case = submit(&a, "路灯不亮").await;
@@ -134,7 +135,7 @@ async fn reads_stay_correct_while_the_replica_is_down_and_return_to_it_on_postgr
     let admin = a.create_key(grant(Role::Admin, None)).await;
     let case = submit(&a, "路灯不亮").await;
     cluster.wait_until_replica_caught_up().await;
-    assert_eq!(a.get("/readyz").await, (200, "ready".to_string()));
+    a.wait_until_replica_in_rotation().await;
     assert_found(&read_case(&a, &admin, None, &case.id).await, &case);
     assert_eq!(a.reads_on("replica").await, 1.0);
 
@@ -155,10 +156,7 @@ async fn reads_stay_correct_while_the_replica_is_down_and_return_to_it_on_postgr
     assert_eq!(a.metric(&healthy).await, Some(0.0));
 
     cluster.start_replica().await;
-    wait_for("the health checker to put the replica back", || async {
-        a.get("/readyz").await == (200, "ready".to_string())
-    })
-    .await;
+    a.wait_until_replica_in_rotation().await;
     assert_eq!(a.metric(&healthy).await, Some(1.0));
     assert_found(&read_case(&a, &admin, None, &case.id).await, &case);
     assert_eq!(
@@ -186,6 +184,7 @@ async fn metrics_show_the_replica_lag_and_a_malformed_token_is_refused_on_postgr
         metric_in(&text, &lag_bytes) == Some(0.0) && metric_in(&text, &lag_seconds) == Some(0.0)
     })
     .await;
+    a.wait_until_replica_in_rotation().await;
     assert_eq!(a.metric(&healthy).await, Some(1.0));
 
     cluster.pause_replay().await;
@@ -235,10 +234,7 @@ async fn a_replica_lagging_past_the_limit_leaves_the_rotation_on_postgres() {
     let cluster = PgCluster::start();
     let a = Instance::start_with(&cluster, |config| config.replicas.max_lag_bytes = 1).await;
     cluster.wait_until_replica_caught_up().await;
-    wait_for("the caught-up replica to be in rotation", || async {
-        a.get("/readyz").await == (200, "ready".to_string())
-    })
-    .await;
+    a.wait_until_replica_in_rotation().await;
     cluster.pause_replay().await;
     submit(&a, "路灯不亮").await;
     wait_for("the lagging replica to leave the rotation", || async {
@@ -246,10 +242,7 @@ async fn a_replica_lagging_past_the_limit_leaves_the_rotation_on_postgres() {
     })
     .await;
     cluster.resume_replay().await;
-    wait_for("the replica to come back once it caught up", || async {
-        a.get("/readyz").await == (200, "ready".to_string())
-    })
-    .await;
+    a.wait_until_replica_in_rotation().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -258,6 +251,7 @@ async fn mutations_never_go_to_the_replica_on_postgres() {
     let a = Instance::start(&cluster).await;
     let leader = a.create_key(grant(Role::Leader, Some("510100"))).await;
     cluster.wait_until_replica_caught_up().await;
+    a.wait_until_replica_in_rotation().await;
     cluster.pause_replay().await;
 
     let case = submit(&a, "路灯不亮").await;

@@ -225,6 +225,10 @@ impl ReadRouter {
         };
         let deadline = tokio::time::Instant::now() + inner.consistency_wait;
         loop {
+            // Waiting only helps when some replica is in rotation to catch up.
+            if !in_turn().any(|r| r.status().healthy) {
+                return (inner.primary.clone(), Target::Primary);
+            }
             for replica in in_turn() {
                 let status = replica.status();
                 if !status.healthy {
