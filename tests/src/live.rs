@@ -151,7 +151,10 @@ impl LiveClient {
     /// The `payload` of the next `next` message of `id`; panics on anything else.
     pub async fn next_payload(&mut self, id: &str) -> Value {
         let message = self.message(id).await;
-        assert_eq!(message["type"], "next", "expected a `next` for {id}: {message}");
+        assert_eq!(
+            message["type"], "next",
+            "expected a `next` for {id}: {message}"
+        );
         message["payload"].clone()
     }
 

@@ -22,7 +22,8 @@ const CASE_EVENTS: &str = "subscription($after: ID, $scope: ScopeInput) { \
 const STATS_CHANGED: &str = "subscription($from: DateTime!, $to: DateTime!, $scope: ScopeInput) { \
     statsChanged(from: $from, to: $to, scope: $scope) { received } }";
 
-const SUBMIT: &str = "mutation($input: SubmitCaseInput!) { submitCase(input: $input) { case { id } } }";
+const SUBMIT: &str =
+    "mutation($input: SubmitCaseInput!) { submitCase(input: $input) { case { id } } }";
 
 fn grant(role: Role, region: Option<&str>) -> KeyGrant {
     KeyGrant {
@@ -55,7 +56,9 @@ async fn submit_in(base_url_app: &TestApp, region_code: &str, title: &str) -> St
         "regionCode": region_code,
         "citizen": { "name": "张三", "phone": "13900000001", "idNumber": null }
     });
-    let resp = base_url_app.graphql(SUBMIT, json!({ "input": input })).await;
+    let resp = base_url_app
+        .graphql(SUBMIT, json!({ "input": input }))
+        .await;
     data(&resp)["submitCase"]["case"]["id"]
         .as_str()
         .unwrap_or_else(|| panic!("no case id: {resp}"))
@@ -130,7 +133,11 @@ db_test!(
             let (app, leader) = (&app, leader.clone());
             async move {
                 let resp = app
-                    .graphql_as(Some(&leader), &format!("mutation {{ {call} {{ id }} }}"), json!({}))
+                    .graphql_as(
+                        Some(&leader),
+                        &format!("mutation {{ {call} {{ id }} }}"),
+                        json!({}),
+                    )
                     .await;
                 data(&resp);
             }
@@ -209,7 +216,8 @@ db_test!(
     an_unknown_key_closes_the_connection_with_4403,
     |app| async move {
         let mut live = LiveClient::open(&app.base_url, None).await;
-        live.init(json!({ "authorization": "Bearer not-a-key" })).await;
+        live.init(json!({ "authorization": "Bearer not-a-key" }))
+            .await;
         let closed = live.closed().await;
         assert_eq!(closed.code, 4403, "{closed:?}");
         assert!(closed.reason.contains("unknown or revoked"), "{closed:?}");

@@ -355,7 +355,10 @@ impl StatsFeed {
                 }
                 // Lost batches may have touched the scope: recompute, which is exact.
                 Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "live: a statsChanged subscriber lagged; recomputing");
+                    tracing::warn!(
+                        missed,
+                        "live: a statsChanged subscriber lagged; recomputing"
+                    );
                     break;
                 }
                 Err(RecvError::Closed) => {
@@ -368,9 +371,9 @@ impl StatsFeed {
             tokio::time::sleep_until(last + STATS_INTERVAL).await;
         }
         // Everything that arrived meanwhile is in the numbers about to be computed.
-        while let Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) =
-            self.receiver.try_recv()
-        {}
+        while let Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) = self.receiver.try_recv()
+        {
+        }
         Ok(())
     }
 }

@@ -9,7 +9,10 @@ pub enum Notice {
     Ids(Vec<i64>),
     /// Every row of the statement has an id in `min..=max` (other statements' rows may
     /// too).
-    Range { min: i64, max: i64 },
+    Range {
+        min: i64,
+        max: i64,
+    },
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

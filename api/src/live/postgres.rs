@@ -101,7 +101,11 @@ impl Feeder {
     }
 }
 
-pub async fn run(db: DatabaseConnection, mut listener: PgListener, bus: WeakSender<Arc<EventBatch>>) {
+pub async fn run(
+    db: DatabaseConnection,
+    mut listener: PgListener,
+    bus: WeakSender<Arc<EventBatch>>,
+) {
     let mut feeder = Feeder {
         highest: super::sqlite::last_event_id(&db).await.unwrap_or(0),
         db,
@@ -116,7 +120,9 @@ pub async fn run(db: DatabaseConnection, mut listener: PgListener, bus: WeakSend
                 }
             }
             Ok(None) => {
-                tracing::warn!("live: the LISTEN connection was lost and re-established; catching up");
+                tracing::warn!(
+                    "live: the LISTEN connection was lost and re-established; catching up"
+                );
                 let from = feeder.highest + 1;
                 match feeder.deliver_range(from, None).await {
                     Ok(true) => {}

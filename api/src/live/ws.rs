@@ -169,7 +169,11 @@ impl Executor for LimitedSchema {
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, async_graphql::Response> {
         if let Err(mut error) = self.check(&mut request) {
-            if error.extensions.as_ref().is_none_or(|e| e.get("code").is_none()) {
+            if error
+                .extensions
+                .as_ref()
+                .is_none_or(|e| e.get("code").is_none())
+            {
                 error
                     .extensions
                     .get_or_insert_with(Default::default)
