@@ -22,6 +22,8 @@ pub enum AppError {
         addr: String,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Replicas(#[from] crate::replicas::ReplicaError),
     #[error("server: {0}")]
     Server(#[from] std::io::Error),
 }
@@ -35,6 +37,7 @@ pub struct Application {
 impl Application {
     /// Connects, migrates (loading reference data the first time) and binds.
     pub async fn build(config: Config) -> Result<Self, AppError> {
+        crate::replicas::check_primary(&config.database_url, &config.replicas)?;
         let counters = Counters::new();
         // A request's statements may not outlive the request by much: PostgreSQL cancels
         // them one second after graphql_http's timeout answered the client (a second, so
@@ -46,6 +49,13 @@ impl Application {
         let db =
             crate::db::connect_with(&config.database_url, &pool, Some(counters.clone())).await?;
         crate::db::migrate(&db).await?;
+        let reads = crate::replicas::ReadRouter::connect(
+            db.clone(),
+            &config.replicas,
+            &pool,
+            Some(counters.clone()),
+        )
+        .await?;
         crate::workflow::supervision::spawn(db.clone());
         let schema = crate::graphql::build_schema(
             db.clone(),
@@ -72,6 +82,7 @@ impl Application {
             acceptor,
             state: AppState {
                 db,
+                reads,
                 schema,
                 counters,
                 guards: Arc::new(crate::graphql_http::Guards::new(&config.limits)),

@@ -77,6 +77,8 @@ pub enum Command {
         /// Where citable releases are kept (served at /releases/…).
         #[arg(long, env = "MINYI_DATA_DIR", default_value = Config::DEFAULT_DATA_DIR)]
         data_dir: std::path::PathBuf,
+        #[command(flatten)]
+        replicas: crate::replicas::flags::ReplicaFlags,
     },
     /// Schema migrations only.
     Migrate {
@@ -157,12 +159,14 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
             limits,
             suppression_threshold,
             data_dir,
+            replicas,
         } => {
             let mut config = Config::new(cli.database_url, bind);
             faults.apply(&mut config);
             limits.apply(&mut config)?;
             config.suppression_threshold = suppression_threshold;
             config.data_dir = data_dir;
+            config.replicas = replicas.settings();
             let app = crate::Application::build(config).await?;
             tracing::info!(address = %app.address(), "minyi is serving: GraphiQL at /graphiql");
             eprintln!("minyi listening on http://{}/graphiql", app.address());

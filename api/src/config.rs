@@ -17,6 +17,8 @@ pub struct Config {
     pub suppression_threshold: i64,
     /// Where citable releases are kept (`<data dir>/releases/<name>/`).
     pub data_dir: std::path::PathBuf,
+    /// Read replicas and read-your-writes (none by default).
+    pub replicas: crate::replicas::ReplicaSettings,
 }
 
 /// The database connection pool: how many connections, and how long a request may wait
@@ -152,6 +154,7 @@ impl Config {
             shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
             suppression_threshold: crate::open_data::suppression::DEFAULT_THRESHOLD,
             data_dir: Self::DEFAULT_DATA_DIR.into(),
+            replicas: crate::replicas::ReplicaSettings::default(),
         }
     }
 }

@@ -32,6 +32,23 @@ pub async fn connect_with(
     pool: &PoolSettings,
     counters: Option<Arc<Counters>>,
 ) -> Result<DatabaseConnection, DbErr> {
+    open(connect_options(url, pool), counters).await
+}
+
+/// Like [`connect_with`], but no connection is opened before the first use: a read
+/// replica that is down when the server starts is kept out of rotation by the health
+/// checker instead of stopping the server.
+pub async fn connect_lazily(
+    url: &str,
+    pool: &PoolSettings,
+    counters: Option<Arc<Counters>>,
+) -> Result<DatabaseConnection, DbErr> {
+    let mut options = connect_options(url, pool);
+    options.connect_lazy(true);
+    open(options, counters).await
+}
+
+fn connect_options(url: &str, pool: &PoolSettings) -> ConnectOptions {
     let mut options = ConnectOptions::new(url);
     options
         .sqlx_logging(false)
@@ -68,6 +85,13 @@ pub async fn connect_with(
                 }
             });
     }
+    options
+}
+
+async fn open(
+    options: ConnectOptions,
+    counters: Option<Arc<Counters>>,
+) -> Result<DatabaseConnection, DbErr> {
     let mut db = Database::connect(options).await?;
     if let Some(counters) = counters {
         db.set_metric_callback(move |info| {

@@ -142,6 +142,8 @@ struct Outcome {
     retry_after: Option<u64>,
     /// A GET asked for a mutation: 405, nothing ran.
     mutation_over_get: bool,
+    /// A mutation ran with replicas configured: the primary's WAL position after it.
+    consistency: Option<crate::replicas::Lsn>,
 }
 
 /// The caller of one HTTP request, resolved once for all its operations.
@@ -149,6 +151,8 @@ struct Caller {
     principal: Principal,
     bucket: BucketKey,
     request_id: String,
+    /// The consistency token the caller sent (`X-Minyi-Consistency`), when replicas are configured.
+    consistency: Option<crate::replicas::Lsn>,
 }
 
 /// Runs one operation through every limit. Anything refused costs one point.
@@ -173,20 +177,41 @@ async fn run_operation(
             response: async_graphql::Response::default(),
             retry_after: None,
             mutation_over_get: true,
+            consistency: None,
         },
-        Ok(Prepared::Ready { sole_operation }) => {
+        Ok(Prepared::Ready {
+            sole_operation,
+            read_only,
+        }) => {
             // The log and metrics name the operation even when the client did not.
             if operation.is_empty() {
                 operation = sole_operation.unwrap_or_default();
             }
+            // Queries read from a replica when one is healthy (and has replayed past the
+            // caller's token); a mutation and everything inside it uses the primary. The
+            // per-request connection overrides the schema's (the primary) in every
+            // resolver and DataLoader.
+            let db = if read_only {
+                state.reads.for_read(caller.consistency).await
+            } else {
+                state.db.clone()
+            };
             let request = request
-                .data(Loaders::new(&state.db))
+                .data(Loaders::new(&db))
+                .data(db)
                 .data(caller.principal.clone())
                 .data(ledger.clone());
+            let response = execute(state, &caller.principal, &operation, request).await;
+            let consistency = if read_only {
+                None
+            } else {
+                consistency_after_mutation(state).await
+            };
             Outcome {
-                response: execute(state, &caller.principal, &operation, request).await,
+                response,
                 retry_after: None,
                 mutation_over_get: false,
+                consistency,
             }
         }
     };
@@ -201,6 +226,12 @@ async fn run_operation(
     classify(&mut outcome.response.errors);
     if let Ok(cost) = async_graphql::Value::from_json(ledger.report()) {
         outcome.response.extensions.insert("cost".into(), cost);
+    }
+    if let Some(lsn) = outcome.consistency {
+        outcome.response.extensions.insert(
+            "consistency".into(),
+            async_graphql::Value::String(lsn.to_string()),
+        );
     }
     let error_code = first_error_code(&outcome.response);
     let requested_cost = ledger.report()["requestedQueryCost"].as_u64();
@@ -218,9 +249,11 @@ async fn run_operation(
 }
 
 enum Prepared {
-    /// Parsed and within the limits; the name of the document's only operation, if named.
+    /// Parsed and within the limits; the name of the document's only operation, if named,
+    /// and whether the selected operation is a query (a replica may serve it).
     Ready {
         sole_operation: Option<String>,
+        read_only: bool,
     },
     MutationOverGet,
 }
@@ -230,6 +263,24 @@ fn refused(error: ServerError) -> Outcome {
         response: async_graphql::Response::from_errors(vec![error]),
         retry_after: None,
         mutation_over_get: false,
+        consistency: None,
+    }
+}
+
+/// The primary's WAL position after a mutation, when replicas are configured: a client
+/// sends it back as `X-Minyi-Consistency` to read its own write from any instance. The
+/// position is taken after the commit, so it is at or past the mutation's commit record.
+async fn consistency_after_mutation(state: &AppState) -> Option<crate::replicas::Lsn> {
+    if !state.reads.has_replicas() {
+        return None;
+    }
+    match state.reads.primary_position().await {
+        Ok(lsn) => Some(lsn),
+        Err(err) => {
+            // The write stands; a reader without the token may see it a little later.
+            tracing::warn!(error = %err, "the primary's WAL position after a mutation is unknown");
+            None
+        }
     }
 }
 
@@ -265,7 +316,8 @@ fn prepare(
         .map_err(|err| Box::new(ServerError::from(err)))?;
     request_limits::check_document(&doc, &request.variables, limits)
         .map_err(|e| Box::new(e.to_server_error()))?;
-    if method == Method::Get && selects_non_query(&doc, request.operation_name.as_deref()) {
+    let read_only = !selects_non_query(&doc, request.operation_name.as_deref());
+    if method == Method::Get && !read_only {
         return Ok(Prepared::MutationOverGet);
     }
     // Registered only once the query passed the limits: the cache never keeps a bomb.
@@ -279,7 +331,10 @@ fn prepare(
         _ => None,
     };
     request.set_parsed_query(doc);
-    Ok(Prepared::Ready { sole_operation })
+    Ok(Prepared::Ready {
+        sole_operation,
+        read_only,
+    })
 }
 
 /// Executes with the timeout. Dropping the future stops the work between statements;
@@ -352,15 +407,50 @@ fn http_response(
     response
 }
 
-/// Resolves the caller or answers for them (401 unknown key, 503 database down).
+/// Resolves the caller or answers for them (400 malformed consistency token, 401
+/// unknown key, 503 database down).
 async fn caller_of(req: &Request, state: &AppState) -> Result<Caller, Response> {
     let request_id = request_id_of(req);
+    let consistency = consistency_of(req, state)?;
     let principal = principal_of(req, &state.db).await?;
     Ok(Caller {
         bucket: bucket_key_of(req, &principal),
         principal,
         request_id,
+        consistency,
     })
+}
+
+/// The `X-Minyi-Consistency` token. Without replicas the header means nothing and is
+/// ignored (SQLite never hands one out).
+fn consistency_of(
+    req: &Request,
+    state: &AppState,
+) -> Result<Option<crate::replicas::Lsn>, Response> {
+    if !state.reads.has_replicas() {
+        return Ok(None);
+    }
+    let Some(value) = req.headers().get(crate::replicas::CONSISTENCY_HEADER) else {
+        return Ok(None);
+    };
+    let bad = |message: &str| graphql_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", message);
+    let text = value
+        .to_str()
+        .map_err(|_| bad("the X-Minyi-Consistency header is not text"))?;
+    text.parse()
+        .map(Some)
+        .map_err(|e: crate::replicas::MalformedLsn| {
+            bad(&format!("the X-Minyi-Consistency header: {e}"))
+        })
+}
+
+/// Sets `X-Minyi-Consistency` to the furthest token of the request's mutations.
+fn set_consistency_header(response: &mut Response, token: Option<crate::replicas::Lsn>) {
+    if let Some(value) = token.and_then(|lsn| HeaderValue::from_str(&lsn.to_string()).ok()) {
+        response
+            .headers_mut()
+            .insert(crate::replicas::CONSISTENCY_HEADER, value);
+    }
 }
 
 /// One operation's HTTP answer: 429 with `Retry-After` when rate limited, 405 for a
@@ -395,12 +485,14 @@ fn single_response(outcome: Outcome, caller: &Caller, method: Method, limits: &L
             format!("{scope}, max-age={}", limits.get_max_age.as_secs())
         }
     });
-    http_response(
+    let mut response = http_response(
         serde_json::to_string(&outcome.response),
         status,
         outcome.retry_after,
         cache_control,
-    )
+    );
+    set_consistency_header(&mut response, outcome.consistency);
+    response
 }
 
 #[handler]
@@ -467,7 +559,7 @@ pub async fn graphql_post(req: &Request, body: Body, state: Data<&AppState>) -> 
             Err(err) => return not_a_request(&err),
         }
     }
-    let caller = match caller_of(req, &state).await {
+    let mut caller = match caller_of(req, &state).await {
         Ok(caller) => caller,
         Err(response) => return response,
     };
@@ -475,9 +567,13 @@ pub async fn graphql_post(req: &Request, body: Body, state: Data<&AppState>) -> 
     let mut responses = Vec::with_capacity(requests.len());
     let mut retry_after = None;
     let mut all_throttled = true;
+    let mut consistency = None;
     for request in requests {
         let outcome = run_operation(&state, &caller, request, Method::Post).await;
         all_throttled &= outcome.retry_after.is_some();
+        consistency = consistency.max(outcome.consistency);
+        // A query after a mutation in the same batch reads that mutation's write.
+        caller.consistency = caller.consistency.max(outcome.consistency);
         retry_after = retry_after.max(outcome.retry_after);
         responses.push(outcome.response);
     }
@@ -486,7 +582,9 @@ pub async fn graphql_post(req: &Request, body: Body, state: Data<&AppState>) -> 
     } else {
         StatusCode::OK
     };
-    http_response(serde_json::to_string(&responses), status, retry_after, None)
+    let mut response = http_response(serde_json::to_string(&responses), status, retry_after, None);
+    set_consistency_header(&mut response, consistency);
+    response
 }
 
 fn not_a_request(err: &serde_json::Error) -> Response {

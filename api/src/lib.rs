@@ -16,6 +16,7 @@ pub mod keys;
 pub mod limits;
 pub mod open_data;
 pub mod rate_limit;
+pub mod replicas;
 pub mod routes;
 pub mod seed;
 pub mod telemetry;

@@ -13,7 +13,10 @@ use std::sync::Arc;
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
+    /// The primary: writes, mutations, API keys.
     pub db: DatabaseConnection,
+    /// Where reads go: a healthy read replica, else the primary (`crate::replicas`).
+    pub reads: crate::replicas::ReadRouter,
     pub schema: MinyiSchema,
     pub counters: Arc<Counters>,
     pub config: Arc<Config>,
@@ -52,18 +55,30 @@ async fn healthz() -> &'static str {
 
 #[handler]
 async fn readyz(state: Data<&AppState>) -> Response {
-    if crate::db::is_ready(&state.db).await {
-        Response::builder().body("ready")
-    } else {
+    if !crate::db::is_ready(&state.db).await {
         Response::builder()
             .status(StatusCode::SERVICE_UNAVAILABLE)
             .body("database unreachable")
+    } else if state.reads.has_replicas() && !state.reads.has_healthy_replica() {
+        // The primary serves the reads too: working, but without the capacity planned.
+        Response::builder().body("degraded")
+    } else {
+        Response::builder().body("ready")
     }
 }
 
 #[handler]
 async fn metrics(state: Data<&AppState>) -> Response {
-    match state.counters.render(PoolUse::of(&state.db)) {
+    let rendered = state
+        .counters
+        .render(PoolUse::of(&state.db))
+        .and_then(|mut text| {
+            if let Some(replicas) = state.reads.render_metrics() {
+                text.push_str(&replicas?);
+            }
+            Ok(text)
+        });
+    match rendered {
         Ok(text) => Response::builder()
             .content_type(prometheus::TEXT_FORMAT)
             .body(text),

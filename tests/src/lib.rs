@@ -17,6 +17,7 @@
 pub mod browser;
 pub mod databases;
 pub mod fixtures;
+pub mod pg_cluster;
 pub mod process;
 pub mod proxy;
 

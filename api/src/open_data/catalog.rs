@@ -295,11 +295,12 @@ pub fn routes(route: poem::Route) -> poem::Route {
 
 #[handler]
 async fn catalog(req: &Request, state: Data<&AppState>) -> Response {
-    let coverage = match coverage(&state.db).await {
+    let db = state.reads.for_read(None).await;
+    let coverage = match coverage(&db).await {
         Ok(coverage) => coverage,
         Err(e) => return problem::internal(&e),
     };
-    let releases = match list_releases(&state.db).await {
+    let releases = match list_releases(&db).await {
         Ok(releases) => releases,
         Err(e) => return problem::internal(&e),
     };

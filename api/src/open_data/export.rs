@@ -36,12 +36,12 @@ pub fn routes(route: poem::Route) -> poem::Route {
 
 #[handler]
 async fn cases_csv(req: &Request, state: Data<&AppState>) -> Response {
-    export_response(req, &state.db, Format::Csv).await
+    export_response(req, &state.reads.for_read(None).await, Format::Csv).await
 }
 
 #[handler]
 async fn cases_ndjson(req: &Request, state: Data<&AppState>) -> Response {
-    export_response(req, &state.db, Format::Ndjson).await
+    export_response(req, &state.reads.for_read(None).await, Format::Ndjson).await
 }
 
 async fn export_response(req: &Request, db: &DatabaseConnection, format: Format) -> Response {

@@ -41,11 +41,12 @@ async fn collection(req: &Request, Path(file): Path<String>, state: Data<&AppSta
         Ok(split) => split,
         Err(error) => return error_response(Format::Json, &error),
     };
+    let db = state.reads.for_read(None).await;
     let answer = match name {
-        "services" => services::list(&state.db).await,
+        "services" => services::list(&db).await,
         "requests" => match query_pairs(req).await {
             Ok(pairs) => match params::parse(&pairs, crate::clock::now()) {
-                Ok(search) => requests::search(&state.db, &search).await,
+                Ok(search) => requests::search(&db, &search).await,
                 Err(error) => Err(error),
             },
             Err(error) => Err(error),
@@ -65,7 +66,10 @@ async fn service_definition(
     state: Data<&AppState>,
 ) -> Response {
     match split_format(&file) {
-        Ok((code, format)) => respond(req, format, services::definition(&state.db, code).await),
+        Ok((code, format)) => {
+            let db = state.reads.for_read(None).await;
+            respond(req, format, services::definition(&db, code).await)
+        }
         Err(error) => error_response(Format::Json, &error),
     }
 }
@@ -74,7 +78,10 @@ async fn service_definition(
 #[handler]
 async fn one_request(req: &Request, Path(file): Path<String>, state: Data<&AppState>) -> Response {
     match split_format(&file) {
-        Ok((id, format)) => respond(req, format, requests::one(&state.db, id).await),
+        Ok((id, format)) => {
+            let db = state.reads.for_read(None).await;
+            respond(req, format, requests::one(&db, id).await)
+        }
         Err(error) => error_response(Format::Json, &error),
     }
 }

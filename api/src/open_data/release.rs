@@ -445,7 +445,7 @@ async fn download(
     state: Data<&AppState>,
     PathParam((name, file)): PathParam<(String, String)>,
 ) -> Response {
-    let db = &state.db;
+    let db = &state.reads.for_read(None).await;
     let found = match release::Entity::find()
         .filter(release::Column::Name.eq(name.as_str()))
         .one(db)
