@@ -1,15 +1,22 @@
-//! The load driver run by `scripts/load`: a realistic mix of public reads, leader
-//! dashboards and citizen submissions against a `minyi serve` on loopback, at increasing
-//! concurrency, reporting throughput, p50/p99 and the error rate of each level.
+//! The load driver run by `scripts/load` and `scripts/bench-scale`: a realistic mix of
+//! public reads, leader dashboards and citizen submissions (`--mix day`) or the 9 a.m.
+//! dashboard mix (`--mix dashboard`) against one or more `minyi serve` instances on
+//! loopback, at increasing concurrency, reporting throughput, p50/p95/p99 and the error
+//! rate of each level.
 //!
-//!     load --url http://127.0.0.1:18080 --key LEADER_SECRET [--region 510000]
-//!          [--levels 1,4,16,64] [--seconds 12]
+//!     load --url http://127.0.0.1:18080[,http://127.0.0.1:18081] --key LEADER_SECRET
+//!          [--region 510000] [--levels 1,4,16,64] [--seconds 12]
+//!          [--mix day|dashboard] [--report markdown|tsv]
+//!
+//! Several `--url`s (repeated or comma-separated) are sent requests round-robin, as a load
+//! balancer in front of API replicas would.
 //!
 //! Bounded: each level runs `--seconds` (closed loop: every worker sends its next request
 //! when the last one is answered), each request times out after 30 s, and the whole run
 //! is cut at levels × (seconds + 30) s. Only loopback targets are accepted. Exits non-zero
 //! when any request of any level failed.
 
+mod dashboard;
 mod mix;
 mod report;
 mod target;
@@ -18,6 +25,7 @@ use mix::{Mix, Operation};
 use report::{Level, Sample};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use target::ReportFormat;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -45,9 +53,9 @@ async fn run() -> Result<bool, BoxError> {
         .pool_max_idle_per_host(256)
         .build()?;
     let mix = Arc::new(Mix::prepare(&client, &args).await?);
-    println!(
+    eprintln!(
         "load: {} on {} with {} published cases to read; {} s per level",
-        args.url,
+        args.urls.join(", "),
         args.region,
         mix.case_ids.len(),
         args.seconds
@@ -70,11 +78,16 @@ async fn run() -> Result<bool, BoxError> {
     if tokio::time::timeout(bound, all).await.is_err() {
         return Err(format!("the run did not finish within {} s", bound.as_secs()).into());
     }
-    print!("{}", report::table(&levels));
-    print!(
-        "{}",
-        report::by_operation(levels.last().ok_or("no level ran")?)
-    );
+    match args.report {
+        ReportFormat::Markdown => {
+            print!("{}", report::table(&levels));
+            print!(
+                "{}",
+                report::by_operation(levels.last().ok_or("no level ran")?)
+            );
+        }
+        ReportFormat::Tsv => print!("{}", report::tsv(&levels)),
+    }
     let clean = levels.iter().all(|level| level.errors() == 0);
     if !clean {
         eprintln!("load: FAILED: some requests failed (first errors above)");
@@ -144,6 +157,12 @@ impl Operation {
             Operation::DashboardSeries => "DashboardSeries",
             Operation::DashboardRanking => "DashboardRanking",
             Operation::SubmitCase => "SubmitCase",
+            Operation::ProvinceStats => "ProvinceStats",
+            Operation::CityBreakdown => "CityBreakdown",
+            Operation::MonthlySeries => "MonthlySeries",
+            Operation::DepartmentRanking => "DepartmentRanking",
+            Operation::OverdueList => "OverdueList",
+            Operation::CaseList => "CaseList",
         }
     }
 }

@@ -1,12 +1,15 @@
 //! The request mix: what a public portal, leader dashboards and citizens send, in the
-//! proportions of a read-heavy day (reads ≈ 90 %, submissions ≈ 10 %).
+//! proportions of a read-heavy day (reads ≈ 90 %, submissions ≈ 10 %), or the 9 a.m.
+//! dashboard mix of `dashboard.rs`. Requests go to the instances round-robin.
 
-use super::target::Args;
+use super::dashboard;
+use super::target::{Args, MixKind};
 use super::BoxError;
 use chrono::{Duration as Days, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Operation {
@@ -17,10 +20,16 @@ pub enum Operation {
     DashboardSeries,
     DashboardRanking,
     SubmitCase,
+    ProvinceStats,
+    CityBreakdown,
+    MonthlySeries,
+    DepartmentRanking,
+    OverdueList,
+    CaseList,
 }
 
-/// Each operation's share of the requests, in percent.
-const WEIGHTS: &[(Operation, u32)] = &[
+/// Each operation's share of the day's requests, in percent.
+const DAY_WEIGHTS: &[(Operation, u32)] = &[
     (Operation::PublicCases, 30),
     (Operation::PublicCase, 25),
     (Operation::DashboardStats, 15),
@@ -41,7 +50,11 @@ pub fn rng(seed: u64) -> ChaCha8Rng {
 }
 
 pub struct Mix {
-    url: String,
+    /// `…/graphql` of every instance.
+    endpoints: Vec<String>,
+    /// The next request's instance (modulo their number), shared by all workers.
+    next_endpoint: AtomicUsize,
+    kind: MixKind,
     key: String,
     /// The scope and its child regions (the dashboards' and lists' regions).
     regions: Vec<String>,
@@ -53,7 +66,13 @@ impl Mix {
     /// Reads the regions and some published case ids the mix picks from.
     pub async fn prepare(client: &reqwest::Client, args: &Args) -> Result<Mix, BoxError> {
         let mut mix = Mix {
-            url: format!("{}/graphql", args.url),
+            endpoints: args
+                .urls
+                .iter()
+                .map(|url| format!("{url}/graphql"))
+                .collect(),
+            next_endpoint: AtomicUsize::new(0),
+            kind: args.mix,
             key: args.key.clone(),
             regions: vec![args.region.clone()],
             case_ids: Vec::new(),
@@ -93,15 +112,19 @@ impl Mix {
     }
 
     pub fn pick(&self, rng: &mut ChaCha8Rng) -> Operation {
-        let total: u32 = WEIGHTS.iter().map(|(_, w)| w).sum();
+        let weights = match self.kind {
+            MixKind::Day => DAY_WEIGHTS,
+            MixKind::Dashboard => dashboard::WEIGHTS,
+        };
+        let total: u32 = weights.iter().map(|(_, w)| w).sum();
         let mut roll = rng.random_range(0..total);
-        for &(operation, weight) in WEIGHTS {
+        for &(operation, weight) in weights {
             if roll < weight {
                 return operation;
             }
             roll -= weight;
         }
-        Operation::PublicCases
+        weights[0].0
     }
 
     /// Sends one request of `operation`; `Err` for a transport error, a status other
@@ -130,6 +153,15 @@ impl Mix {
             vars
         };
         let leader = Some(self.key.as_str());
+        if self.kind == MixKind::Dashboard {
+            // The dashboard mix always asks about the scope itself (the province).
+            let request = dashboard::request(operation, &self.regions[0])
+                .ok_or_else(|| format!("{} is not a dashboard operation", operation.name()))?;
+            let key = request.as_leader.then_some(self.key.as_str());
+            return self
+                .post(client, key, &request.query, request.variables)
+                .await;
+        }
         match operation {
             Operation::PublicCases => {
                 self.post(client, None, PUBLIC_CASES, json!({ "region": region }))
@@ -170,6 +202,7 @@ impl Mix {
                 self.post(client, None, SUBMIT, json!({ "input": input }))
                     .await
             }
+            other => Err(format!("{} is not part of the day's mix", other.name()).into()),
         }
     }
 
@@ -181,8 +214,9 @@ impl Mix {
         query: &str,
         variables: Value,
     ) -> Result<Value, BoxError> {
+        let turn = self.next_endpoint.fetch_add(1, Ordering::Relaxed);
         let mut request = client
-            .post(&self.url)
+            .post(&self.endpoints[turn % self.endpoints.len()])
             .json(&json!({ "query": query, "variables": variables }));
         if let Some(key) = key {
             request = request.bearer_auth(key);

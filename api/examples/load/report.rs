@@ -1,5 +1,6 @@
 //! Per-level figures: throughput, latency percentiles, error rate, as Markdown tables
-//! (pasted as they are into docs/OPERATIONS.md).
+//! (pasted as they are into docs/OPERATIONS.md) or tab-separated rows (collected by
+//! `scripts/bench-scale`).
 
 use super::mix::Operation;
 use std::collections::BTreeMap;
@@ -96,16 +97,17 @@ pub fn by_operation(level: &Level) -> String {
         groups.entry(sample.operation).or_default().push(sample);
     }
     let mut out = format!(
-        "\nAt concurrency {}, by operation:\n\n| operation | requests | p50 (ms) | p99 (ms) | errors |\n| --- | ---: | ---: | ---: | ---: |\n",
+        "\nAt concurrency {}, by operation:\n\n| operation | requests | p50 (ms) | p95 (ms) | p99 (ms) | errors |\n| --- | ---: | ---: | ---: | ---: | ---: |\n",
         level.concurrency
     );
     for (operation, samples) in groups {
         let ms = latencies(samples.iter().copied());
         out.push_str(&format!(
-            "| {} | {} | {:.1} | {:.1} | {} |\n",
+            "| {} | {} | {:.1} | {:.1} | {:.1} | {} |\n",
             operation.name(),
             samples.len(),
             percentile(&ms, 0.50),
+            percentile(&ms, 0.95),
             percentile(&ms, 0.99),
             samples.iter().filter(|s| !s.ok).count()
         ));
@@ -113,9 +115,46 @@ pub fn by_operation(level: &Level) -> String {
     out
 }
 
+/// The columns of `tsv`, in order.
+pub const TSV_HEADER: &str =
+    "concurrency\toperation\trequests\treq_per_s\tp50_ms\tp95_ms\tp99_ms\terrors\n";
+
+/// A header, then for every level one row per operation and one row `all` for the whole
+/// level; an operation's req/s is its share of the level's throughput.
+pub fn tsv(levels: &[Level]) -> String {
+    let mut out = String::from(TSV_HEADER);
+    for level in levels {
+        let seconds = level.elapsed.as_secs_f64().max(f64::EPSILON);
+        let mut groups: BTreeMap<Operation, Vec<&Sample>> = BTreeMap::new();
+        for sample in &level.samples {
+            groups.entry(sample.operation).or_default().push(sample);
+        }
+        let mut row = |name: &str, samples: &[&Sample], lost: usize| {
+            let ms = latencies(samples.iter().copied());
+            out.push_str(&format!(
+                "{}\t{}\t{}\t{:.1}\t{:.1}\t{:.1}\t{:.1}\t{}\n",
+                level.concurrency,
+                name,
+                samples.len(),
+                samples.len() as f64 / seconds,
+                percentile(&ms, 0.50),
+                percentile(&ms, 0.95),
+                percentile(&ms, 0.99),
+                samples.iter().filter(|s| !s.ok).count() + lost
+            ));
+        };
+        for (operation, samples) in &groups {
+            row(operation.name(), samples, 0);
+        }
+        let all: Vec<&Sample> = level.samples.iter().collect();
+        row("all", &all, level.lost_workers);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::percentile;
+    use super::*;
 
     #[test]
     fn percentiles_are_nearest_rank() {
@@ -124,5 +163,33 @@ mod tests {
         assert_eq!(percentile(&values, 0.99), 99.0);
         assert_eq!(percentile(&[7.0], 0.99), 7.0);
         assert_eq!(percentile(&[], 0.5), 0.0);
+    }
+
+    #[test]
+    fn tsv_has_a_row_per_operation_and_one_for_the_level() {
+        let sample = |operation, ms, ok| Sample {
+            operation,
+            latency: Duration::from_millis(ms),
+            ok,
+        };
+        let level = Level {
+            concurrency: 2,
+            samples: vec![
+                sample(Operation::ProvinceStats, 10, true),
+                sample(Operation::ProvinceStats, 30, true),
+                sample(Operation::CaseList, 20, false),
+            ],
+            elapsed: Duration::from_secs(2),
+            lost_workers: 0,
+        };
+        assert_eq!(
+            tsv(&[level]),
+            format!(
+                "{TSV_HEADER}\
+                 2\tProvinceStats\t2\t1.0\t10.0\t30.0\t30.0\t0\n\
+                 2\tCaseList\t1\t0.5\t20.0\t20.0\t20.0\t1\n\
+                 2\tall\t3\t1.5\t20.0\t30.0\t30.0\t1\n"
+            )
+        );
     }
 }

@@ -4,29 +4,80 @@ use super::BoxError;
 use std::net::IpAddr;
 
 pub struct Args {
-    /// `http://127.0.0.1:<port>`, no trailing slash.
-    pub url: String,
+    /// `http://127.0.0.1:<port>` of each instance, no trailing slash; requests go to them
+    /// round-robin (the way a load balancer in front of API replicas spreads them).
+    pub urls: Vec<String>,
     /// A leader key for the dashboards (its scope must include `region`).
     pub key: String,
     /// The dashboards' scope and the public lists' region filter.
     pub region: String,
     pub levels: Vec<usize>,
     pub seconds: u64,
+    pub mix: MixKind,
+    pub report: ReportFormat,
+}
+
+/// Which requests the workers send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MixKind {
+    /// A read-heavy day: public lists and cases, dashboards, submissions (`scripts/load`).
+    Day,
+    /// Only what a leader's office opens at 9 a.m.: province stats, breakdown by city,
+    /// 12-month series, department ranking, overdue list, the 20-case list
+    /// (`scripts/bench-scale`). Read-only, so replicas can serve all of it.
+    Dashboard,
+}
+
+/// How the figures are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// Markdown tables, pasted as they are into the docs.
+    Markdown,
+    /// One tab-separated row per level and operation, for scripts to collect.
+    Tsv,
 }
 
 impl Args {
     pub fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, BoxError> {
         let mut args = Args {
-            url: String::new(),
+            urls: Vec::new(),
             key: String::new(),
             region: "510000".into(),
             levels: vec![1, 4, 16, 64],
             seconds: 12,
+            mix: MixKind::Day,
+            report: ReportFormat::Markdown,
         };
         while let Some(flag) = it.next() {
             let mut value = || it.next().ok_or(format!("{flag} needs a value"));
             match flag.as_str() {
-                "--url" => args.url = value()?.trim_end_matches('/').to_string(),
+                // Repeated or comma-separated: several instances.
+                "--url" => args.urls.extend(
+                    value()?
+                        .split(',')
+                        .map(|url| url.trim().trim_end_matches('/').to_string())
+                        .filter(|url| !url.is_empty()),
+                ),
+                "--mix" => {
+                    args.mix = match value()?.as_str() {
+                        "day" => MixKind::Day,
+                        "dashboard" => MixKind::Dashboard,
+                        other => {
+                            return Err(format!("--mix {other:?}: expected day or dashboard").into())
+                        }
+                    }
+                }
+                "--report" => {
+                    args.report = match value()?.as_str() {
+                        "markdown" => ReportFormat::Markdown,
+                        "tsv" => ReportFormat::Tsv,
+                        other => {
+                            return Err(
+                                format!("--report {other:?}: expected markdown or tsv").into()
+                            )
+                        }
+                    }
+                }
                 "--key" => args.key = value()?,
                 "--region" => args.region = value()?,
                 "--seconds" => args.seconds = value()?.parse()?,
@@ -39,7 +90,7 @@ impl Args {
                 other => return Err(format!("unknown argument {other}").into()),
             }
         }
-        if args.url.is_empty() || args.key.is_empty() {
+        if args.urls.is_empty() || args.key.is_empty() {
             return Err("--url and --key are required".into());
         }
         if args.levels.is_empty() || args.levels.iter().any(|&c| c == 0 || c > 1024) {
@@ -48,7 +99,9 @@ impl Args {
         if !(1..=600).contains(&args.seconds) {
             return Err("--seconds takes 1 to 600 seconds per level".into());
         }
-        refuse_non_loopback(&args.url)?;
+        for url in &args.urls {
+            refuse_non_loopback(url)?;
+        }
         Ok(args)
     }
 }
