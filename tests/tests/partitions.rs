@@ -305,7 +305,10 @@ async fn ensure_partitions_creates_missing_months_and_moves_waiting_rows_on_post
         far,
     )
     .await;
-    let where_it_is = format!("SELECT tableoid::regclass::text AS v FROM cases WHERE id = {}", row.id);
+    let where_it_is = format!(
+        "SELECT tableoid::regclass::text AS v FROM cases WHERE id = {}",
+        row.id
+    );
     assert_eq!(strings(&app, &where_it_is).await, ["cases_default"]);
     let keys_before = count(&app, "SELECT COUNT(*) AS n FROM case_keys").await;
 
@@ -325,7 +328,10 @@ async fn ensure_partitions_creates_missing_months_and_moves_waiting_rows_on_post
         .await,
         ["case_events_p2031_03"]
     );
-    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM cases_default").await, 0);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM cases_default").await,
+        0
+    );
     assert_eq!(
         count(&app, "SELECT COUNT(*) AS n FROM case_keys").await,
         keys_before,
@@ -350,7 +356,11 @@ async fn ensure_partitions_creates_missing_months_and_moves_waiting_rows_on_post
 async fn a_one_month_window_scans_only_that_months_partition_on_postgres() {
     let app = app().await;
     for month in [1, 2, 3] {
-        fixtures::case(&app.db, NewCase::new("510104", at(2026, month, 10, 2, 0, 0))).await;
+        fixtures::case(
+            &app.db,
+            NewCase::new("510104", at(2026, month, 10, 2, 0, 0)),
+        )
+        .await;
     }
     app.db
         .execute_unprepared("ANALYZE cases")
