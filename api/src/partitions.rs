@@ -38,7 +38,10 @@ pub async fn ensure_partitions_of(
 }
 
 /// Ensures the month before `now`'s through the 12 after it.
-pub async fn ensure_months_ahead(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
+pub async fn ensure_months_ahead(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
     create(
         db,
         &partitioning::months_around(now, MONTHS_BEFORE, MONTHS_AHEAD)?,

@@ -80,11 +80,14 @@ async fn partition<C: ConnectionTrait>(db: &C, table: PartitionedTable) -> Resul
             DbBackend::Postgres,
             format!(
                 "SELECT last_value, is_called FROM {}",
-                query_strings(db, format!("SELECT pg_get_serial_sequence('{old}', 'id') AS v"))
-                    .await?
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| DbErr::Migration(format!("{old}.id has no sequence")))?
+                query_strings(
+                    db,
+                    format!("SELECT pg_get_serial_sequence('{old}', 'id') AS v")
+                )
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| DbErr::Migration(format!("{old}.id has no sequence")))?
             ),
         ))
         .await?

@@ -112,7 +112,11 @@ pub async fn is_partitioned<C: ConnectionTrait>(
             [table.name.into()],
         ))
         .await?;
-    Ok(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0) > 0)
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0)
+        > 0)
 }
 
 async fn exists<C: ConnectionTrait>(db: &C, relation: &str) -> Result<bool, DbErr> {
@@ -182,8 +186,9 @@ async fn create_month<C: ConnectionTrait>(
     let (from, to) = (bound(month), bound(next_month(month)?));
     let default = default_partition(table);
     let key = table.key;
-    let waiting = exists(db, &default).await? && {
-        let row = db
+    let waiting = exists(db, &default).await?
+        && {
+            let row = db
             .query_one_raw(Statement::from_string(
                 DbBackend::Postgres,
                 format!(
@@ -191,10 +196,10 @@ async fn create_month<C: ConnectionTrait>(
                 ),
             ))
             .await?;
-        row.map(|r| r.try_get::<bool>("", "found"))
-            .transpose()?
-            .unwrap_or(false)
-    };
+            row.map(|r| r.try_get::<bool>("", "found"))
+                .transpose()?
+                .unwrap_or(false)
+        };
     if !waiting {
         db.execute_unprepared(&format!(
             "CREATE TABLE {name} PARTITION OF {} FOR VALUES FROM ({from}) TO ({to})",
@@ -269,8 +274,14 @@ mod tests {
     fn months_around_now_span_the_month_before_to_a_year_ahead() {
         let months = months_around(utc(2026, 11, 26, 3), 1, 12).expect("months");
         assert_eq!(months.len(), 14);
-        assert_eq!(partition_name(CASE_EVENTS, months[0]), "case_events_p2026_10");
-        assert_eq!(partition_name(CASE_EVENTS, months[13]), "case_events_p2027_11");
+        assert_eq!(
+            partition_name(CASE_EVENTS, months[0]),
+            "case_events_p2026_10"
+        );
+        assert_eq!(
+            partition_name(CASE_EVENTS, months[13]),
+            "case_events_p2027_11"
+        );
     }
 
     #[test]

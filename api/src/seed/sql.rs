@@ -182,7 +182,8 @@ pub async fn secondary_indexes<C: ConnectionTrait>(db: &C) -> Result<Vec<(String
                 // A partitioned table's index prints as `ON ONLY cases`, which would
                 // build the parent's index alone: without ONLY it is built on every
                 // partition too.
-                r.try_get::<String>("", "sql")?.replacen(" ON ONLY ", " ON ", 1),
+                r.try_get::<String>("", "sql")?
+                    .replacen(" ON ONLY ", " ON ", 1),
             ))
         })
         .collect()
