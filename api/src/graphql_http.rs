@@ -411,7 +411,7 @@ fn http_response(
 /// unknown key, 503 database down).
 async fn caller_of(req: &Request, state: &AppState) -> Result<Caller, Response> {
     let request_id = request_id_of(req);
-    let consistency = consistency_of(req, state)?;
+    let consistency = consistency_of(req, state).map_err(|refusal| *refusal)?;
     let principal = principal_of(req, &state.db).await?;
     Ok(Caller {
         bucket: bucket_key_of(req, &principal),
@@ -426,14 +426,20 @@ async fn caller_of(req: &Request, state: &AppState) -> Result<Caller, Response> 
 fn consistency_of(
     req: &Request,
     state: &AppState,
-) -> Result<Option<crate::replicas::Lsn>, Response> {
+) -> Result<Option<crate::replicas::Lsn>, Box<Response>> {
     if !state.reads.has_replicas() {
         return Ok(None);
     }
     let Some(value) = req.headers().get(crate::replicas::CONSISTENCY_HEADER) else {
         return Ok(None);
     };
-    let bad = |message: &str| graphql_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", message);
+    let bad = |message: &str| {
+        Box::new(graphql_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            message,
+        ))
+    };
     let text = value
         .to_str()
         .map_err(|_| bad("the X-Minyi-Consistency header is not text"))?;

@@ -12,9 +12,9 @@ mod m20261126_000005_open_data_columns;
 mod m20261126_000006_evaluation_panels;
 mod m20261126_000007_releases;
 pub mod m20261126_000008_partition_cases;
-pub mod partitioning;
 mod m20261126_000009_case_event_notify;
 mod m20261126_000010_job_runs;
+pub mod partitioning;
 pub mod reference;
 
 pub struct Migrator;

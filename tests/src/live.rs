@@ -110,9 +110,11 @@ impl LiveClient {
         loop {
             let frame = tokio::time::timeout(WAIT, self.socket.next())
                 .await
-                .unwrap_or_else(|_| panic!("no message from the server within {WAIT:?}"))
-                .unwrap_or_else(|| panic!("the server closed the connection"))
-                .unwrap_or_else(|e| panic!("reading the WebSocket failed: {e}"));
+                .unwrap_or_else(|_| panic!("no message from the server within {WAIT:?}"));
+            let Some(frame) = frame else {
+                panic!("the server closed the connection")
+            };
+            let frame = frame.unwrap_or_else(|e| panic!("reading the WebSocket failed: {e}"));
             match frame {
                 Message::Text(text) => {
                     let value: Value = serde_json::from_str(&text)

@@ -24,6 +24,13 @@ pub fn registry() -> Vec<Job> {
                 }
             },
         ),
+        // Monthly partitions of cases and case_events a year ahead (PostgreSQL; a no-op
+        // on SQLite), so no month's rows ever land in the DEFAULT partition.
+        Job::new(
+            "ensure_partitions",
+            Duration::from_secs(6 * 3600),
+            |db, now| async move { crate::partitions::ensure_partitions_job(&db, now).await },
+        ),
         Job::new(
             "prune_job_runs",
             Duration::from_secs(3600),
