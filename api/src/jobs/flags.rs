@@ -130,7 +130,7 @@ mod tests {
     fn unknown_jobs_and_bad_periods_are_refused_by_name() {
         assert_eq!(
             settings(&["--job-period", "nightly=5"], &[]).map(|_| ()),
-            Err("--job-period: unknown job \"nightly\": the jobs are supervise_overdue, prune_job_runs".to_string())
+            Err("--job-period: unknown job \"nightly\": the jobs are supervise_overdue, ensure_partitions, prune_job_runs".to_string())
         );
         assert_eq!(
             settings(&[], &[("MINYI_JOB_PERIOD_SUPERVISE_OVERDUE", "0")]).map(|_| ()),

@@ -21,8 +21,17 @@ pub const CHANNEL: &str = "minyi_case_events";
 /// Most ids in one batch (a range notice is read in pages of this size).
 pub const PAGE: u64 = 1000;
 
+/// The `LISTEN` connection lives in a pool of its own: a listener holds its connection for
+/// the life of the process, and taking it from the request pool would leave requests one
+/// connection short (with a pool of 2, half of it).
 pub async fn listen(db: &DatabaseConnection) -> Result<PgListener, sea_orm::sqlx::Error> {
-    let mut listener = PgListener::connect_with(db.get_postgres_connection_pool()).await?;
+    let options = (*db.get_postgres_connection_pool().connect_options()).clone();
+    let own_pool = sea_orm::sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .max_lifetime(None)
+        .idle_timeout(None)
+        .connect_lazy_with(options);
+    let mut listener = PgListener::connect_with(&own_pool).await?;
     listener.listen(CHANNEL).await?;
     Ok(listener)
 }

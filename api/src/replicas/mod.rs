@@ -253,10 +253,13 @@ impl ReadRouter {
     }
 
     /// The primary's WAL position now: after a commit, a token every later read can wait for.
+    /// The insert position, not the write position: with `synchronous_commit = off` the
+    /// commit record may still sit in the WAL buffers, behind the write position, and a
+    /// replica that has replayed up to the write position would not yet show the write.
     pub async fn primary_position(&self) -> Result<Lsn, DbErr> {
         wal_position(
             &self.inner.primary,
-            "SELECT pg_current_wal_lsn()::text AS lsn",
+            "SELECT pg_current_wal_insert_lsn()::text AS lsn",
         )
         .await
     }
