@@ -205,7 +205,7 @@ async fn run_operation(
             let consistency = if read_only {
                 None
             } else {
-                consistency_after_mutation(state).await
+                crate::replicas::token::after_mutation(&state.reads).await
             };
             Outcome {
                 response,
@@ -264,23 +264,6 @@ fn refused(error: ServerError) -> Outcome {
         retry_after: None,
         mutation_over_get: false,
         consistency: None,
-    }
-}
-
-/// The primary's WAL position after a mutation, when replicas are configured: a client
-/// sends it back as `X-Minyi-Consistency` to read its own write from any instance. The
-/// position is taken after the commit, so it is at or past the mutation's commit record.
-async fn consistency_after_mutation(state: &AppState) -> Option<crate::replicas::Lsn> {
-    if !state.reads.has_replicas() {
-        return None;
-    }
-    match state.reads.primary_position().await {
-        Ok(lsn) => Some(lsn),
-        Err(err) => {
-            // The write stands; a reader without the token may see it a little later.
-            tracing::warn!(error = %err, "the primary's WAL position after a mutation is unknown");
-            None
-        }
     }
 }
 
@@ -411,7 +394,8 @@ fn http_response(
 /// unknown key, 503 database down).
 async fn caller_of(req: &Request, state: &AppState) -> Result<Caller, Response> {
     let request_id = request_id_of(req);
-    let consistency = consistency_of(req, state).map_err(|refusal| *refusal)?;
+    let consistency = crate::replicas::token::of_request(req, &state.reads)
+        .map_err(|message| graphql_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &message))?;
     let principal = principal_of(req, &state.db).await?;
     Ok(Caller {
         bucket: bucket_key_of(req, &principal),
@@ -419,44 +403,6 @@ async fn caller_of(req: &Request, state: &AppState) -> Result<Caller, Response> 
         request_id,
         consistency,
     })
-}
-
-/// The `X-Minyi-Consistency` token. Without replicas the header means nothing and is
-/// ignored (SQLite never hands one out).
-fn consistency_of(
-    req: &Request,
-    state: &AppState,
-) -> Result<Option<crate::replicas::Lsn>, Box<Response>> {
-    if !state.reads.has_replicas() {
-        return Ok(None);
-    }
-    let Some(value) = req.headers().get(crate::replicas::CONSISTENCY_HEADER) else {
-        return Ok(None);
-    };
-    let bad = |message: &str| {
-        Box::new(graphql_error(
-            StatusCode::BAD_REQUEST,
-            "BAD_USER_INPUT",
-            message,
-        ))
-    };
-    let text = value
-        .to_str()
-        .map_err(|_| bad("the X-Minyi-Consistency header is not text"))?;
-    text.parse()
-        .map(Some)
-        .map_err(|e: crate::replicas::MalformedLsn| {
-            bad(&format!("the X-Minyi-Consistency header: {e}"))
-        })
-}
-
-/// Sets `X-Minyi-Consistency` to the furthest token of the request's mutations.
-fn set_consistency_header(response: &mut Response, token: Option<crate::replicas::Lsn>) {
-    if let Some(value) = token.and_then(|lsn| HeaderValue::from_str(&lsn.to_string()).ok()) {
-        response
-            .headers_mut()
-            .insert(crate::replicas::CONSISTENCY_HEADER, value);
-    }
 }
 
 /// One operation's HTTP answer: 429 with `Retry-After` when rate limited, 405 for a
@@ -497,7 +443,7 @@ fn single_response(outcome: Outcome, caller: &Caller, method: Method, limits: &L
         outcome.retry_after,
         cache_control,
     );
-    set_consistency_header(&mut response, outcome.consistency);
+    crate::replicas::token::set_header(&mut response, outcome.consistency);
     response
 }
 
@@ -589,7 +535,7 @@ pub async fn graphql_post(req: &Request, body: Body, state: Data<&AppState>) -> 
         StatusCode::OK
     };
     let mut response = http_response(serde_json::to_string(&responses), status, retry_after, None);
-    set_consistency_header(&mut response, consistency);
+    crate::replicas::token::set_header(&mut response, consistency);
     response
 }
 

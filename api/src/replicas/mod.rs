@@ -15,6 +15,7 @@ pub mod flags;
 mod health;
 pub mod lsn;
 mod metrics;
+pub mod token;
 
 pub use lsn::{Lsn, MalformedLsn};
 pub use metrics::Target;
