@@ -384,8 +384,12 @@ fn http_response(
     }
     if let Some(value) = cache_control.and_then(|v| HeaderValue::from_str(&v).ok()) {
         headers.insert(header::CACHE_CONTROL, value);
-        // A shared cache must not hand a public answer to a keyed caller or back.
-        headers.insert(header::VARY, HeaderValue::from_static("Authorization"));
+        // A shared cache must not hand a public answer to a keyed caller or back, nor an
+        // answer cached before a write to a caller whose consistency token demands it.
+        headers.insert(
+            header::VARY,
+            HeaderValue::from_static("Authorization, X-Minyi-Consistency"),
+        );
     }
     response
 }

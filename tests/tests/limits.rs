@@ -420,7 +420,10 @@ async fn a_persisted_query_is_registered_once_then_served_by_a_cacheable_get() {
         Some(31)
     );
     assert_eq!(served.header("cache-control"), Some("public, max-age=60"));
-    assert_eq!(served.header("vary"), Some("Authorization"));
+    assert_eq!(
+        served.header("vary"),
+        Some("Authorization, X-Minyi-Consistency")
+    );
 
     let key = app
         .create_key(KeyGrant {
