@@ -118,15 +118,17 @@ fn request_id_of(req: &Request) -> String {
 fn bucket_key_of(req: &Request, principal: &Principal) -> BucketKey {
     match principal.key_id {
         Some(id) => BucketKey::ApiKey(id),
-        // Without a TCP peer (never the case behind poem's TcpListener) all such
-        // callers share one bucket rather than escaping the limit.
-        None => BucketKey::Ip(
-            req.remote_addr()
-                .as_socket_addr()
-                .map(|addr| addr.ip())
-                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
-        ),
+        None => BucketKey::Ip(peer_ip(req)),
     }
+}
+
+/// The client's IP address. Without a TCP peer (never the case behind poem's
+/// TcpListener) all such callers share one bucket rather than escaping the limit.
+pub(crate) fn peer_ip(req: &Request) -> IpAddr {
+    req.remote_addr()
+        .as_socket_addr()
+        .map(|addr| addr.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -242,6 +242,30 @@ async fn a_query_over_the_websocket_is_refused_with_a_pointer_to_post() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscribe_draws_from_the_callers_rate_limit_bucket() {
+    // Ten points, one back per second: five `{ regions { code } }` (2 points each)
+    // over POST empty the public's bucket for this IP.
+    let app = TestApp::spawn_with(Backend::Sqlite, |config| {
+        config.limits.rate.capacity = 10;
+        config.limits.rate.restore_per_second = 1;
+    })
+    .await;
+    for _ in 0..5 {
+        let answer = app.graphql("{ regions { code } }", json!({})).await;
+        assert!(answer.get("errors").is_none(), "{answer}");
+    }
+    let mut live = LiveClient::connect(&app, None).await;
+    let window = json!({ "from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z" });
+    live.subscribe("stats", STATS_CHANGED, window).await;
+    let refused = live.message("stats").await;
+    assert_eq!(first_error_code(&refused["payload"]), "RATE_LIMITED");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["retryAfter"],
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_in_the_upgrade_header_authenticates_the_connection() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let leader = app.create_key(grant(Role::Leader, Some("510100"))).await;

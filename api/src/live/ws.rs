@@ -6,15 +6,21 @@
 //! the socket with 4403 (a malformed one with 4400); a `subscribe` before the
 //! connection is acknowledged closes it with 4401, as the protocol says.
 //! Every operation passes the text and document limits of `crate::limits` and must be
-//! a subscription (queries and mutations go to `POST /graphql`, with its rate limit).
+//! a subscription (queries and mutations go to `POST /graphql`). Opening a
+//! subscription draws its static cost from the caller's rate-limit bucket, the same
+//! bucket `POST /graphql` draws from (the key's, else the client IP's): an empty bucket
+//! answers the `subscribe` with `RATE_LIMITED`, and a refused document still costs a
+//! point, so a socket cannot be used to probe or flood for free.
 
 use crate::auth::Principal;
 use crate::config::Limits;
 use crate::error::ApiError;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::MinyiSchema;
-use crate::graphql_http::graphql_error;
+use crate::graphql_http::{graphql_error, peer_ip};
 use crate::limits as request_limits;
+use crate::limits::cost::Ledger;
+use crate::rate_limit::{BucketKey, RateLimiter};
 use crate::routes::AppState;
 use async_graphql::http::{WebSocket as GraphqlWebSocket, WsMessage, ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql::parser::types::{DocumentOperations, OperationType};
@@ -27,6 +33,8 @@ use poem::web::websocket::{Message, WebSocket};
 use poem::web::Data as PoemData;
 use poem::{handler, IntoResponse, Response};
 use sea_orm::DatabaseConnection;
+use std::any::TypeId;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 /// Close codes of graphql-transport-ws.
@@ -120,6 +128,9 @@ struct LimitedSchema {
     schema: MinyiSchema,
     db: DatabaseConnection,
     limits: Arc<Limits>,
+    limiter: Arc<RateLimiter>,
+    /// The client's address: the public's bucket.
+    peer: IpAddr,
 }
 
 impl LimitedSchema {
@@ -153,6 +164,20 @@ impl LimitedSchema {
         request.set_parsed_query(doc);
         Ok(())
     }
+
+    /// The ledger of one `subscribe`: the connection's caller (set by `connection_init`)
+    /// pays from their key's bucket, the public from their IP's.
+    fn ledger(&self, session_data: Option<&Data>) -> Arc<Ledger> {
+        let key_id = session_data
+            .and_then(|data| data.get(&TypeId::of::<Principal>()))
+            .and_then(|principal| principal.downcast_ref::<Principal>())
+            .and_then(|principal| principal.key_id);
+        let bucket = match key_id {
+            Some(id) => BucketKey::ApiKey(id),
+            None => BucketKey::Ip(self.peer),
+        };
+        Ledger::new(self.limiter.clone(), bucket, self.limits.max_complexity)
+    }
 }
 
 impl Executor for LimitedSchema {
@@ -168,7 +193,12 @@ impl Executor for LimitedSchema {
         mut request: async_graphql::Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, async_graphql::Response> {
-        if let Err(mut error) = self.check(&mut request) {
+        let ledger = self.ledger(session_data.as_deref());
+        let checked = ledger
+            .check_not_empty()
+            .and_then(|()| self.check(&mut request));
+        if let Err(mut error) = checked {
+            ledger.pay_minimum_if_unpaid();
             if error
                 .extensions
                 .as_ref()
@@ -184,7 +214,9 @@ impl Executor for LimitedSchema {
             })
             .boxed();
         }
-        let request = request.data(Loaders::new(&self.db));
+        // The schema's cost guard draws the document's complexity through the ledger
+        // while it validates, before the first event is computed.
+        let request = request.data(Loaders::new(&self.db)).data(ledger);
         self.schema
             .execute_stream_with_session_data(request, session_data.unwrap_or_default())
     }
@@ -205,6 +237,8 @@ pub async fn graphql_ws(
         schema: state.schema.clone(),
         db: state.db.clone(),
         limits: Arc::new(state.config.limits.clone()),
+        limiter: state.guards.limiter.clone(),
+        peer: peer_ip(req),
     };
     let db = state.db.clone();
     websocket
