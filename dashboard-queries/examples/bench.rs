@@ -360,8 +360,7 @@ async fn main() -> Result<(), BoxError> {
             Box::new(move |db, s| {
                 Box::pin(async move {
                     let w = Window::new(from, to, None)?.without_durations();
-                    breakdown(&*db, Dimension::Department, &s, &StatsFilter::default(), &w)
-                        .await?;
+                    breakdown(&*db, Dimension::Department, &s, &StatsFilter::default(), &w).await?;
                     Ok(())
                 })
             }),

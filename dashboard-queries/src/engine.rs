@@ -14,9 +14,9 @@
 //! cannot be summed in SQL portably.
 
 use crate::calendar::WorkCalendar;
+use crate::department_rollup::local_month;
 use crate::model::{ratio, Stats, Window};
 use crate::percentile::summarize;
-use crate::department_rollup::local_month;
 use crate::rollup::{local_day, COLUMNS};
 use crate::sql::{child_expr, push_scope, Resolved, Sql};
 use crate::Error;
@@ -556,11 +556,9 @@ async fn from_rollup<C: ConnectionTrait>(
     }
     if let Some(path) = &r.department_path {
         // As in `push_scope`: the department and its sub-units (key 0 is no department).
-        q.push(
-            " AND c.department_key IN (SELECT d.id FROM departments d WHERE d.path LIKE ",
-        )
-        .bind(format!("{path}%"))
-        .push(")");
+        q.push(" AND c.department_key IN (SELECT d.id FROM departments d WHERE d.path LIKE ")
+            .bind(format!("{path}%"))
+            .push(")");
     }
     q.push(" GROUP BY 1, 2");
 

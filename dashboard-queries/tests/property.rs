@@ -240,7 +240,8 @@ async fn check(seed: u64, n: usize, picks: [u64; 4]) {
         // Whole Shanghai months: department breakdowns, rankings and rank histories,
         // and department-scoped questions come from the monthly department rollup
         // (with the same corrections).
-        let month = |m: u32| Utc.with_ymd_and_hms(2025, m, 1, 0, 0, 0).unwrap() - Duration::hours(8);
+        let month =
+            |m: u32| Utc.with_ymd_and_hms(2025, m, 1, 0, 0, 0).unwrap() - Duration::hours(8);
         let (m0, m1) = [(3, 4), (3, 5), (2, 6), (4, 5)][(picks[1] / 5 % 4) as usize];
         let months = Window::new(month(m0), month(m1), Some(end))
             .unwrap()
@@ -323,7 +324,13 @@ async fn check_departments(
         completion_rate: 1.0,
         third_party: 0.0,
     };
-    for code in [None, Some("510000"), Some("510100"), Some("440000"), Some("441900")] {
+    for code in [
+        None,
+        Some("510000"),
+        Some("510100"),
+        Some("440000"),
+        Some("441900"),
+    ] {
         let scope = Scope {
             region_code: code.map(Into::into),
             department_id: None,
@@ -349,10 +356,22 @@ async fn check_departments(
             .collect();
         let counts = months.without_durations();
         for weights in [RankWeights::default(), guangyuan] {
-            let got = ranking(db, RankUnit::Department, &weights, &scope, &none, &counts, min_cases)
-                .await
-                .unwrap();
-            assert_eq!(got, rank(units.clone(), &weights, min_cases), "{ctx}: ranking");
+            let got = ranking(
+                db,
+                RankUnit::Department,
+                &weights,
+                &scope,
+                &none,
+                &counts,
+                min_cases,
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                got,
+                rank(units.clone(), &weights, min_cases),
+                "{ctx}: ranking"
+            );
         }
         let history = rank_history(
             db,

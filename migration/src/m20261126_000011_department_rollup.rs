@@ -38,7 +38,10 @@ impl MigrationTrait for Migration {
         .await?;
         // City scopes, and department scopes without a region.
         for (name, columns) in [
-            ("idx_case_rollup_department_monthly_city", "city_code, month"),
+            (
+                "idx_case_rollup_department_monthly_city",
+                "city_code, month",
+            ),
             (
                 "idx_case_rollup_department_monthly_department",
                 "department_key, month",
@@ -71,9 +74,8 @@ pub fn rebuild_sql(backend: DbBackend) -> String {
         DbBackend::Postgres => "to_char(submitted_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')",
         _ => "strftime('%Y-%m', submitted_at, '+8 hours')",
     };
-    let key = format!(
-        "{month}, province_code, COALESCE(city_code, ''), COALESCE(department_id, 0)"
-    );
+    let key =
+        format!("{month}, province_code, COALESCE(city_code, ''), COALESCE(department_id, 0)");
     format!(
         "INSERT INTO case_rollup_department_monthly \
          (month, province_code, city_code, department_key, {}) \

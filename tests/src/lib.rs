@@ -273,13 +273,16 @@ async fn assert_department_rollup_exact(
     db.execute_unprepared("DELETE FROM case_rollup_department_monthly")
         .await
         .unwrap_or_else(|e| panic!("emptying the department rollup: {e}"));
-    db.execute_unprepared(
-        &migration::m20261126_000011_department_rollup::rebuild_sql(db.get_database_backend()),
-    )
+    db.execute_unprepared(&migration::m20261126_000011_department_rollup::rebuild_sql(
+        db.get_database_backend(),
+    ))
     .await
     .unwrap_or_else(|e| panic!("rebuilding the department rollup: {e}"));
     let rebuilt = read_all(db)
         .await
         .unwrap_or_else(|e| panic!("department rollup: {e}"));
-    assert_eq!(rebuilt, want, "the department rollup rebuilt in one statement");
+    assert_eq!(
+        rebuilt, want,
+        "the department rollup rebuilt in one statement"
+    );
 }

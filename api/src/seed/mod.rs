@@ -274,9 +274,9 @@ pub async fn run(
         .await?;
         txn.execute_unprepared("DELETE FROM case_rollup_department_monthly")
             .await?;
-        txn.execute_unprepared(
-            &migration::m20261126_000011_department_rollup::rebuild_sql(backend),
-        )
+        txn.execute_unprepared(&migration::m20261126_000011_department_rollup::rebuild_sql(
+            backend,
+        ))
         .await?;
         txn.commit().await?;
     }
