@@ -428,11 +428,16 @@ async fn a_department_breakdown_from_the_monthly_rollup_equals_the_scan_and_the_
             t.name
         );
         // The whole-month answer really is read from the monthly cells: without them
-        // it is empty, while the scan still finds the cases.
+        // it counts no case, while the scan still finds the cases.
         t.db.execute_unprepared("DELETE FROM case_rollup_department_monthly")
             .await
             .unwrap();
-        assert_eq!(by_department(rollup).await, vec![], "{}", t.name);
+        let received: i64 = by_department(rollup)
+            .await
+            .iter()
+            .map(|g| g.stats.received)
+            .sum();
+        assert_eq!(received, 0, "{}", t.name);
         assert_eq!(by_department(scan).await.len(), 2, "{}", t.name);
     }
 }
