@@ -248,7 +248,7 @@ async fn check(seed: u64, n: usize, picks: [u64; 4]) {
             .with_now(end);
         let min_cases = 1 + (picks[2] % 4) as i64;
         let ctx = format!("{} seed {seed} months {m0}..{m1}", t.name);
-        check_departments(db, &cases, &cal, top, &months, min_cases, &ctx).await;
+        check_departments(db, &cases, &cal, top, &months, min_cases, picks[3], &ctx).await;
         for w in [current, past] {
             let points = time_series(db, Interval::Week, &Scope::default(), filter, &w)
                 .await
@@ -306,7 +306,9 @@ fn counts_only(mut s: Stats) -> Stats {
 
 /// Department breakdowns, rankings, rank histories, department-scoped stats, series
 /// and child-region breakdowns over the whole months of `months` (as of now) equal
-/// the naive computation.
+/// the naive computation. `pick` chooses two region scopes, the weights and one
+/// department scope (each run checks a share, so the test stays within its time).
+#[allow(clippy::too_many_arguments)]
 async fn check_departments(
     db: &sea_orm::DatabaseConnection,
     cases: &[CaseHistory],
@@ -314,6 +316,7 @@ async fn check_departments(
     top: (i32, &[i32]),
     months: &Window,
     min_cases: i64,
+    pick: u64,
     ctx: &str,
 ) {
     let none = StatsFilter::default();
@@ -324,13 +327,15 @@ async fn check_departments(
         completion_rate: 1.0,
         third_party: 0.0,
     };
-    for code in [
+    let codes = [
         None,
         Some("510000"),
         Some("510100"),
         Some("440000"),
         Some("441900"),
-    ] {
+    ];
+    let chosen = [codes[(pick % 5) as usize], codes[(pick / 5 % 5) as usize]];
+    for code in chosen {
         let scope = Scope {
             region_code: code.map(Into::into),
             department_id: None,
@@ -355,7 +360,8 @@ async fn check_departments(
             })
             .collect();
         let counts = months.without_durations();
-        for weights in [RankWeights::default(), guangyuan] {
+        let weights = [RankWeights::default(), guangyuan][(pick / 25 % 2) as usize];
+        {
             let got = ranking(
                 db,
                 RankUnit::Department,
@@ -411,7 +417,8 @@ async fn check_departments(
     }
     // Department scopes (alone and within a region): stats, monthly points, and the
     // child regions under no region or a province.
-    for department in [1, 2, 3] {
+    {
+        let department = 1 + (pick / 50 % 3) as i32;
         for code in [None, Some("510000"), Some("510100")] {
             let scope = Scope {
                 region_code: code.map(Into::into),
