@@ -13,8 +13,8 @@
 use chrono::{Datelike, Months, NaiveDate, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use dashboard_queries::{
-    breakdown, ranking, stats, time_series, Dimension, Interval, RankUnit, RankWeights, Scope,
-    StatsFilter, Window,
+    breakdown, rank_history, ranking, stats, time_series, Dimension, Interval, RankUnit,
+    RankWeights, Scope, StatsFilter, Window,
 };
 use serde_json::{json, Value};
 use std::future::Future;
@@ -310,6 +310,57 @@ async fn main() -> Result<(), BoxError> {
                         20,
                     )
                     .await?;
+                    Ok(())
+                })
+            }),
+        ),
+        (
+            "department ranking, scan",
+            Box::new(move |db, s| {
+                Box::pin(async move {
+                    // One second off a month start: the same cases, read by the scan
+                    // rather than the monthly department rollup (the figure before it).
+                    let w = Window::new(from + chrono::Duration::seconds(1), to, None)?
+                        .without_durations();
+                    ranking(
+                        &*db,
+                        RankUnit::Department,
+                        &RankWeights::default(),
+                        &s,
+                        &StatsFilter::default(),
+                        &w,
+                        20,
+                    )
+                    .await?;
+                    Ok(())
+                })
+            }),
+        ),
+        (
+            "department rank history",
+            Box::new(move |db, s| {
+                Box::pin(async move {
+                    let w = Window::new(from, to, None)?.without_durations();
+                    rank_history(
+                        &*db,
+                        RankUnit::Department,
+                        &RankWeights::default(),
+                        &s,
+                        &StatsFilter::default(),
+                        &w,
+                        20,
+                    )
+                    .await?;
+                    Ok(())
+                })
+            }),
+        ),
+        (
+            "breakdown by department",
+            Box::new(move |db, s| {
+                Box::pin(async move {
+                    let w = Window::new(from, to, None)?.without_durations();
+                    breakdown(&*db, Dimension::Department, &s, &StatsFilter::default(), &w).await?;
                     Ok(())
                 })
             }),

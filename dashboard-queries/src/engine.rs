@@ -14,6 +14,7 @@
 //! cannot be summed in SQL portably.
 
 use crate::calendar::WorkCalendar;
+use crate::department_rollup::local_month;
 use crate::model::{ratio, Stats, Window};
 use crate::percentile::summarize;
 use crate::rollup::{local_day, COLUMNS};
@@ -265,8 +266,8 @@ pub(crate) async fn aggregate<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let t = w.as_of;
 
-    if rollup_applies(r, w, buckets, by) {
-        let mut out = from_rollup(db, r, w, buckets, by, fold).await?;
+    if let Some(rollup) = rollup_for(r, w, buckets, by) {
+        let mut out = from_rollup(db, rollup, r, w, buckets, by, fold).await?;
         if w.durations && out.values().any(|s| s.accepted > 0) {
             durations(db, r, w, buckets, by, fold, &mut out).await?;
         }
@@ -400,48 +401,121 @@ fn local_midnight(t: DateTime<Utc>) -> bool {
     t.hour() == 16 && t.minute() == 0 && t.second() == 0 && t.nanosecond() == 0
 }
 
-/// The rollup answers a question as of now, scoped by region only (none, a province or
-/// a city), grouped by nothing or the child region, over whole Shanghai days.
-fn rollup_applies(r: &Resolved, w: &Window, buckets: &[DateTime<Utc>], by: GroupBy) -> bool {
-    w.is_current()
-        && r.department_path.is_none()
+/// An instant that starts a calendar month in Asia/Shanghai.
+fn local_month_start(t: DateTime<Utc>) -> bool {
+    local_midnight(t) && local_day(t).ends_with("-01")
+}
+
+/// The pre-aggregated table that answers a question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rollup {
+    /// `case_rollup_daily`: region cells per Shanghai day.
+    Daily,
+    /// `case_rollup_department_monthly`: region and department cells per Shanghai month.
+    DepartmentMonthly,
+}
+
+impl Rollup {
+    fn table(self) -> &'static str {
+        match self {
+            Rollup::Daily => "case_rollup_daily",
+            Rollup::DepartmentMonthly => crate::department_rollup::TABLE,
+        }
+    }
+
+    /// The column holding the cell's period (text that sorts like time).
+    fn period_column(self) -> &'static str {
+        match self {
+            Rollup::Daily => "c.day",
+            Rollup::DepartmentMonthly => "c.month",
+        }
+    }
+
+    /// The period an instant falls in, as stored in [`Rollup::period_column`].
+    fn period(self, t: DateTime<Utc>) -> String {
+        match self {
+            Rollup::Daily => local_day(t),
+            Rollup::DepartmentMonthly => local_month(t),
+        }
+    }
+}
+
+/// Which rollup answers a question, if any; both need it as of now, no channel, kind
+/// or category filter, and a region scope of none, a province or a city (their cells
+/// know no county for other scopes, and no filter dimension).
+/// - the daily one: no department scope, grouped by nothing, the child region or time
+///   buckets, over whole Shanghai days;
+/// - the monthly department one: grouped by department, or a department scope grouped
+///   by nothing, time buckets or (under no region or a province) the child region,
+///   over whole Shanghai months.
+///
+/// Anything else scans `cases`.
+fn rollup_for(r: &Resolved, w: &Window, buckets: &[DateTime<Utc>], by: GroupBy) -> Option<Rollup> {
+    let level = r.region.as_ref().map(|x| x.level);
+    let common = w.is_current()
         && r.filter.channel.is_none()
         && r.filter.kind.is_none()
         && r.filter.category_id.is_none()
-        && matches!(by, GroupBy::Nothing | GroupBy::ChildRegion)
         && matches!(
-            r.region.as_ref().map(|x| x.level),
+            level,
             None | Some(RegionLevel::Province) | Some(RegionLevel::City)
-        )
+        );
+    if !common {
+        return None;
+    }
+    let department_scope = r.department_path.is_some();
+    let daily = !department_scope
+        && matches!(by, GroupBy::Nothing | GroupBy::ChildRegion)
         && local_midnight(w.from)
         && local_midnight(w.to)
-        && buckets.iter().all(|b| local_midnight(*b))
+        && buckets.iter().all(|b| local_midnight(*b));
+    if daily {
+        return Some(Rollup::Daily);
+    }
+    let grouping = match by {
+        GroupBy::Department => true,
+        GroupBy::Nothing => department_scope,
+        GroupBy::ChildRegion => {
+            department_scope && matches!(level, None | Some(RegionLevel::Province))
+        }
+        GroupBy::Category | GroupBy::Channel | GroupBy::Kind => false,
+    };
+    let monthly = grouping
+        && local_month_start(w.from)
+        && local_month_start(w.to)
+        && buckets.iter().all(|b| local_month_start(*b));
+    monthly.then_some(Rollup::DepartmentMonthly)
 }
 
-/// The bucket index of a rollup row's `day` (buckets start on local midnights).
-fn push_day_bucket(q: &mut Sql, days: &[String], offset: usize) {
-    match days.len() {
+/// The bucket index of a rollup row's period `column` (buckets start on the periods'
+/// first instants).
+fn push_period_bucket(q: &mut Sql, column: &str, periods: &[String], offset: usize) {
+    match periods.len() {
         0 => {
             q.push(&format!("{offset}"));
         }
         n => {
             let mid = n / 2;
-            q.push("CASE WHEN c.day < ")
-                .bind(days[mid].clone())
+            q.push("CASE WHEN ")
+                .push(column)
+                .push(" < ")
+                .bind(periods[mid].clone())
                 .push(" THEN ");
-            push_day_bucket(q, &days[..mid], offset);
+            push_period_bucket(q, column, &periods[..mid], offset);
             q.push(" ELSE ");
-            push_day_bucket(q, &days[mid + 1..], offset + mid + 1);
+            push_period_bucket(q, column, &periods[mid + 1..], offset + mid + 1);
             q.push(" END");
         }
     }
 }
 
-/// The aggregate from `case_rollup_daily` (static counters summed over the days of the
-/// window) and one small statement over the cases whose deadlines are still ahead of
+/// The aggregate from a rollup (static counters summed over the periods of the
+/// window) and two small statements over the cases whose deadlines are still ahead of
 /// as-of (the clock-dependent metrics).
+#[allow(clippy::too_many_arguments)]
 async fn from_rollup<C: ConnectionTrait>(
     db: &C,
+    rollup: Rollup,
     r: &Resolved,
     w: &Window,
     buckets: &[DateTime<Utc>],
@@ -451,31 +525,40 @@ async fn from_rollup<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let t = w.as_of;
     let level = r.region.as_ref().map(|x| x.level);
+    let period = rollup.period_column();
     let mut q = Sql::new(backend);
     q.push("SELECT CAST(");
-    let days: Vec<String> = buckets.iter().map(|b| local_day(*b)).collect();
-    push_day_bucket(&mut q, &days, 0);
+    let periods: Vec<String> = buckets.iter().map(|b| rollup.period(*b)).collect();
+    push_period_bucket(&mut q, period, &periods, 0);
     q.push(" AS BIGINT) AS g1, ");
     q.push(match (by, level) {
         (GroupBy::ChildRegion, None) => "c.province_code",
         (GroupBy::ChildRegion, Some(RegionLevel::Province)) => "c.city_code",
         (GroupBy::ChildRegion, _) => "c.county_key",
+        // Unassigned cases are keyed 0 in the table and NULL in the scan.
+        (GroupBy::Department, _) => "CAST(NULLIF(c.department_key, 0) AS TEXT)",
         _ => "CAST(NULL AS TEXT)",
     });
     q.push(" AS g2");
     for col in COLUMNS {
         q.push(&format!(", CAST(SUM(c.{col}) AS BIGINT) AS {col}"));
     }
-    q.push(" FROM case_rollup_daily c WHERE c.day >= ")
-        .bind(local_day(w.from))
-        .push(" AND c.day < ")
-        .bind(local_day(w.to));
+    q.push(&format!(" FROM {} c WHERE {period} >= ", rollup.table()))
+        .bind(rollup.period(w.from))
+        .push(&format!(" AND {period} < "))
+        .bind(rollup.period(w.to));
     if let Some(region) = &r.region {
         match region.level {
             RegionLevel::Province => q.push(" AND c.province_code = "),
             _ => q.push(" AND c.city_code = "),
         };
         q.bind(region.code.clone());
+    }
+    if let Some(path) = &r.department_path {
+        // As in `push_scope`: the department and its sub-units (key 0 is no department).
+        q.push(" AND c.department_key IN (SELECT d.id FROM departments d WHERE d.path LIKE ")
+            .bind(format!("{path}%"))
+            .push(")");
     }
     q.push(" GROUP BY 1, 2");
 

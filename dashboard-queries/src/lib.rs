@@ -6,6 +6,7 @@
 //! `ratings`, so an answer for a past instant never changes when later events arrive.
 
 pub mod calendar;
+pub mod department_rollup;
 pub mod percentile;
 pub mod rollup;
 

@@ -75,7 +75,7 @@ impl Counters {
         ]
     }
 
-    fn from_values(v: [i64; 14]) -> Self {
+    pub(crate) fn from_values(v: [i64; 14]) -> Self {
         Counters {
             received: v[0],
             accepted: v[1],
@@ -103,7 +103,7 @@ impl Counters {
         Counters::from_values(out)
     }
 
-    fn is_zero(&self) -> bool {
+    pub(crate) fn is_zero(&self) -> bool {
         self.values().iter().all(|v| *v == 0)
     }
 }
@@ -126,9 +126,7 @@ pub fn local_day(at: DateTime<Utc>) -> String {
 
 /// What one case row adds to the rollup: nothing for a merged duplicate.
 pub fn contribution(row: &case::Model) -> Option<(RollupKey, Counters)> {
-    if row.duplicate_of.is_some() {
-        return None;
-    }
+    let c = counters(row)?;
     let key = RollupKey {
         day: local_day(row.submitted_at),
         province_code: row.province_code.clone(),
@@ -138,6 +136,15 @@ pub fn contribution(row: &case::Model) -> Option<(RollupKey, Counters)> {
             .clone()
             .unwrap_or_else(|| row.region_code.clone()),
     };
+    Some((key, c))
+}
+
+/// The counters one case row adds to its cell, in every rollup table: nothing for a
+/// merged duplicate.
+pub fn counters(row: &case::Model) -> Option<Counters> {
+    if row.duplicate_of.is_some() {
+        return None;
+    }
     let b = |x: bool| i64::from(x);
     let acc = row.accepted_at.is_some();
     let open = matches!(
@@ -146,7 +153,7 @@ pub fn contribution(row: &case::Model) -> Option<(RollupKey, Counters)> {
     );
     let due1 = row.first_reply_due_at;
     let rep = row.first_replied_at;
-    let c = Counters {
+    Some(Counters {
         received: 1,
         accepted: b(acc),
         rejected: b(row.rejected_at.is_some()),
@@ -161,39 +168,47 @@ pub fn contribution(row: &case::Model) -> Option<(RollupKey, Counters)> {
         replied_due_set: b(acc && due1.is_some() && rep.is_some()),
         on_time_set: b(acc && matches!((rep, due1), (Some(r), Some(d)) if r <= d)),
         open_due_set: b(acc && open && row.reply_due_at.is_some()),
-    };
-    Some((key, c))
+    })
 }
 
-/// Adds `after − before` to the rollup (`before` is None for a new case). Call it in
-/// the transaction that writes the row.
+/// The non-zero changes of a write: one cell when the key stayed, two when it moved
+/// (the old cell loses the old contribution, the new one gains the new), none when
+/// nothing counted changed.
+pub(crate) fn changes<K: PartialEq>(
+    old: Option<(K, Counters)>,
+    new: Option<(K, Counters)>,
+) -> Vec<(K, Counters)> {
+    let mut out: Vec<(K, Counters)> = Vec::new();
+    match (old, new) {
+        (Some((ko, co)), Some((kn, cn))) if ko == kn => {
+            out.push((kn, cn.minus(&co)));
+        }
+        (old, new) => {
+            if let Some((k, c)) = old {
+                out.push((k, Counters::default().minus(&c)));
+            }
+            if let Some(n) = new {
+                out.push(n);
+            }
+        }
+    }
+    out.retain(|(_, delta)| !delta.is_zero());
+    out
+}
+
+/// Adds `after − before` to the rollups (`before` is None for a new case): the daily
+/// region cells here and the monthly department cells
+/// ([`crate::department_rollup`]). Call it in the transaction that writes the row.
 pub async fn apply_delta<C: ConnectionTrait>(
     db: &C,
     before: Option<&case::Model>,
     after: &case::Model,
 ) -> Result<(), DbErr> {
     let old = before.and_then(contribution);
-    let new = contribution(after);
-    let mut changes: Vec<(RollupKey, Counters)> = Vec::new();
-    match (old, new) {
-        (Some((ko, co)), Some((kn, cn))) if ko == kn => {
-            changes.push((kn, cn.minus(&co)));
-        }
-        (old, new) => {
-            if let Some((k, c)) = old {
-                changes.push((k, Counters::default().minus(&c)));
-            }
-            if let Some(n) = new {
-                changes.push(n);
-            }
-        }
+    for (key, delta) in changes(old, contribution(after)) {
+        add(db, &key, &delta).await?;
     }
-    for (key, delta) in changes {
-        if !delta.is_zero() {
-            add(db, &key, &delta).await?;
-        }
-    }
-    Ok(())
+    crate::department_rollup::apply_delta(db, before, after).await
 }
 
 /// `INSERT … ON CONFLICT (key) DO UPDATE SET c = c + excluded.c`.

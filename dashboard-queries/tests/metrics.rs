@@ -3,13 +3,14 @@
 
 mod common;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::*;
 use dashboard_queries::{
     breakdown, hot_topics, ranking, stats, time_series, Dimension, Error, HotTopicOptions,
     Interval, RankUnit, RankWeights, Scope, StatsFilter, Window,
 };
 use entities::{CaseAction as A, CaseKind, CaseStatus as S, Channel, RatingLevel};
+use sea_orm::ConnectionTrait;
 
 fn at(day: i64, hour: i64) -> DateTime<Utc> {
     base_time() + Duration::days(day) + Duration::hours(hour)
@@ -370,6 +371,74 @@ async fn a_department_scope_includes_its_sub_units() {
         assert_eq!(stats(&t.db, &of(1), &f, &w).await.unwrap().received, 4);
         assert_eq!(stats(&t.db, &of(2), &f, &w).await.unwrap().received, 4);
         assert_eq!(stats(&t.db, &of(3), &f, &w).await.unwrap().received, 1);
+    }
+}
+
+#[tokio::test]
+async fn a_department_breakdown_from_the_monthly_rollup_equals_the_scan_and_the_trail() {
+    for t in databases().await {
+        insert(&t.db, &worked_example()).await;
+        // March 2025 in Shanghai: the worked example's cases, seen at day 5 (case 6's
+        // deadline is still ahead, so the rollup's due count needs its correction).
+        let march = Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap() - Duration::hours(8);
+        let april = Utc.with_ymd_and_hms(2025, 4, 1, 0, 0, 0).unwrap() - Duration::hours(8);
+        let as_of = at(5, 0);
+        // Whole months, clock at as-of: the monthly rollup.
+        let rollup = Window::new(march, april, Some(as_of))
+            .unwrap()
+            .with_now(as_of);
+        // One second later, the same cases: the scan of the current rows.
+        let scan = Window::new(march + Duration::seconds(1), april, Some(as_of))
+            .unwrap()
+            .with_now(as_of);
+        // The wall clock is later than as-of: the event trail.
+        let trail = Window::new(march, april, Some(as_of)).unwrap();
+        let f = StatsFilter::default();
+        let by_department = |w: Window| {
+            let (db, f) = (&t.db, &f);
+            async move {
+                breakdown(db, Dimension::Department, &Scope::default(), f, &w)
+                    .await
+                    .unwrap()
+            }
+        };
+        let from_rollup = by_department(rollup).await;
+        assert_eq!(from_rollup, by_department(scan).await, "{}", t.name);
+        assert_eq!(from_rollup, by_department(trail).await, "{}", t.name);
+        let counts: Vec<(&str, i64, i64, i64, i64, i64, i64, i64)> = from_rollup
+            .iter()
+            .map(|g| {
+                let s = &g.stats;
+                (
+                    g.key.as_str(),
+                    s.received,
+                    s.accepted,
+                    s.due,
+                    s.replied_when_due,
+                    s.on_time,
+                    s.overdue_now,
+                    s.repeats,
+                )
+            })
+            .collect();
+        assert_eq!(
+            counts,
+            vec![("2", 4, 3, 3, 2, 1, 1, 0), ("3", 1, 1, 0, 0, 0, 0, 1)],
+            "{}: case 6 of department 3 is not due until day 10",
+            t.name
+        );
+        // The whole-month answer really is read from the monthly cells: without them
+        // it counts no case, while the scan still finds the cases.
+        t.db.execute_unprepared("DELETE FROM case_rollup_department_monthly")
+            .await
+            .unwrap();
+        let received: i64 = by_department(rollup)
+            .await
+            .iter()
+            .map(|g| g.stats.received)
+            .sum();
+        assert_eq!(received, 0, "{}", t.name);
+        assert_eq!(by_department(scan).await.len(), 2, "{}", t.name);
     }
 }
 

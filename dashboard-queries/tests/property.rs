@@ -6,10 +6,14 @@
 
 mod common;
 
-use chrono::Duration;
+use chrono::{Duration, TimeZone, Utc};
 use common::*;
 use dashboard_queries::calendar::WorkCalendar;
-use dashboard_queries::{breakdown, stats, time_series, Dimension, Interval, Scope, StatsFilter};
+use dashboard_queries::percentile::summarize;
+use dashboard_queries::{
+    breakdown, rank, rank_history, ranking, stats, time_series, Dimension, Interval, RankUnit,
+    RankWeights, Scope, Stats, StatsFilter, StatsGroup, Window,
+};
 use entities::{CaseKind, Channel};
 use proptest::prelude::*;
 
@@ -233,6 +237,18 @@ async fn check(seed: u64, n: usize, picks: [u64; 4]) {
                 assert_same(&p.stats, &want, &format!("{ctx} {interval:?} {}", p.start));
             }
         }
+        // Whole Shanghai months: department breakdowns, rankings and rank histories,
+        // and department-scoped questions come from the monthly department rollup
+        // (with the same corrections).
+        let month =
+            |m: u32| Utc.with_ymd_and_hms(2025, m, 1, 0, 0, 0).unwrap() - Duration::hours(8);
+        let (m0, m1) = [(3, 4), (3, 5), (2, 6), (4, 5)][(picks[1] / 5 % 4) as usize];
+        let months = Window::new(month(m0), month(m1), Some(end))
+            .unwrap()
+            .with_now(end);
+        let min_cases = 1 + (picks[2] % 4) as i64;
+        let ctx = format!("{} seed {seed} months {m0}..{m1}", t.name);
+        check_departments(db, &cases, &cal, top, &months, min_cases, picks[3], &ctx).await;
         for w in [current, past] {
             let points = time_series(db, Interval::Week, &Scope::default(), filter, &w)
                 .await
@@ -246,6 +262,204 @@ async fn check(seed: u64, n: usize, picks: [u64; 4]) {
                 let want = naive(&cases, &Scope::default(), filter, &part, &cal, top);
                 assert_same(&p.stats, &want, &format!("{} week {}", t.name, p.start));
             }
+        }
+    }
+}
+
+/// The naive stats of each handling department (then the unassigned cases) that has
+/// cases in `scope` and `w`, as the engine lists them: keyed by id, `none` last.
+fn naive_departments(
+    cases: &[CaseHistory],
+    scope: &Scope,
+    w: &Window,
+    cal: &WorkCalendar,
+    top: (i32, &[i32]),
+) -> Vec<StatsGroup> {
+    let mut out = Vec::new();
+    for department in [Some(1), Some(2), Some(3), None] {
+        let own: Vec<CaseHistory> = cases
+            .iter()
+            .filter(|c| c.department_id == department)
+            .cloned()
+            .collect();
+        let stats = naive(&own, scope, &StatsFilter::default(), w, cal, top);
+        if stats.received > 0 {
+            let (key, label) = match department {
+                Some(d) => (d.to_string(), format!("部门{d}")),
+                None => ("none".into(), "（未交办）".into()),
+            };
+            out.push(StatsGroup { key, label, stats });
+        }
+    }
+    out
+}
+
+/// The same stats without the duration summaries (rankings are compared whole).
+fn counts_only(mut s: Stats) -> Stats {
+    let none = summarize(&mut Vec::new());
+    s.reply_hours = none;
+    s.reply_working_days = none;
+    s.response_hours = none;
+    s.response_working_days = none;
+    s
+}
+
+/// Department breakdowns, rankings, rank histories, department-scoped stats, series
+/// and child-region breakdowns over the whole months of `months` (as of now) equal
+/// the naive computation. `pick` chooses two region scopes, the weights and one
+/// department scope (each run checks a share, so the test stays within its time).
+#[allow(clippy::too_many_arguments)]
+async fn check_departments(
+    db: &sea_orm::DatabaseConnection,
+    cases: &[CaseHistory],
+    cal: &WorkCalendar,
+    top: (i32, &[i32]),
+    months: &Window,
+    min_cases: i64,
+    pick: u64,
+    ctx: &str,
+) {
+    let none = StatsFilter::default();
+    let guangyuan = RankWeights {
+        reply_rate: 0.0,
+        on_time_rate: 0.0,
+        satisfaction_rate: 0.0,
+        completion_rate: 1.0,
+        third_party: 0.0,
+    };
+    let codes = [
+        None,
+        Some("510000"),
+        Some("510100"),
+        Some("440000"),
+        Some("441900"),
+    ];
+    let chosen = [codes[(pick % 5) as usize], codes[(pick / 5 % 5) as usize]];
+    for code in chosen {
+        let scope = Scope {
+            region_code: code.map(Into::into),
+            department_id: None,
+        };
+        let ctx = format!("{ctx} {code:?}");
+        let want = naive_departments(cases, &scope, months, cal, top);
+        let got = breakdown(db, Dimension::Department, &scope, &none, months)
+            .await
+            .unwrap();
+        let keys = |g: &[StatsGroup]| g.iter().map(|g| g.key.clone()).collect::<Vec<_>>();
+        assert_eq!(keys(&got), keys(&want), "{ctx}: department groups");
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g.label, w.label, "{ctx}: label of {}", g.key);
+            assert_same(&g.stats, &w.stats, &format!("{ctx}: department {}", g.key));
+        }
+        let units: Vec<StatsGroup> = want
+            .into_iter()
+            .filter(|g| g.key != "none")
+            .map(|g| StatsGroup {
+                stats: counts_only(g.stats),
+                ..g
+            })
+            .collect();
+        let counts = months.without_durations();
+        let weights = [RankWeights::default(), guangyuan][(pick / 25 % 2) as usize];
+        {
+            let got = ranking(
+                db,
+                RankUnit::Department,
+                &weights,
+                &scope,
+                &none,
+                &counts,
+                min_cases,
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                got,
+                rank(units.clone(), &weights, min_cases),
+                "{ctx}: ranking"
+            );
+        }
+        let history = rank_history(
+            db,
+            RankUnit::Department,
+            &RankWeights::default(),
+            &scope,
+            &none,
+            &counts,
+            min_cases,
+        )
+        .await
+        .unwrap();
+        for m in history {
+            let next = dashboard_queries::intervals(Interval::Month, m.month_start, counts.to)
+                .unwrap()[0]
+                .1;
+            let part = Window {
+                from: m.month_start,
+                to: next,
+                ..counts
+            };
+            let units: Vec<StatsGroup> = naive_departments(cases, &scope, &part, cal, top)
+                .into_iter()
+                .filter(|g| g.key != "none")
+                .map(|g| StatsGroup {
+                    stats: counts_only(g.stats),
+                    ..g
+                })
+                .collect();
+            assert_eq!(
+                m.rows,
+                rank(units, &RankWeights::default(), min_cases),
+                "{ctx}: rank history of {}",
+                m.month_start
+            );
+        }
+    }
+    // Department scopes (alone and within a region): stats, monthly points, and the
+    // child regions under no region or a province.
+    {
+        let department = 1 + (pick / 50 % 3) as i32;
+        for code in [None, Some("510000"), Some("510100")] {
+            let scope = Scope {
+                region_code: code.map(Into::into),
+                department_id: Some(department),
+            };
+            let ctx = format!("{ctx} {scope:?}");
+            let want = naive(cases, &scope, &none, months, cal, top);
+            let got = stats(db, &scope, &none, months).await.unwrap();
+            assert_same(&got, &want, &ctx);
+            let points = time_series(db, Interval::Month, &scope, &none, months)
+                .await
+                .unwrap();
+            for p in points {
+                let part = Window {
+                    from: p.start.max(months.from),
+                    to: p.end.min(months.to),
+                    ..*months
+                };
+                let want = naive(cases, &scope, &none, &part, cal, top);
+                assert_same(&p.stats, &want, &format!("{ctx} month {}", p.start));
+            }
+            if code == Some("510100") {
+                continue;
+            }
+            let groups = breakdown(db, Dimension::Region, &scope, &none, months)
+                .await
+                .unwrap();
+            let mut received = 0;
+            for g in &groups {
+                received += g.stats.received;
+                if Some(g.key.as_str()) == code || g.key == "other" {
+                    continue;
+                }
+                let own = Scope {
+                    region_code: Some(g.key.clone()),
+                    department_id: Some(department),
+                };
+                let want = naive(cases, &own, &none, months, cal, top);
+                assert_same(&g.stats, &want, &format!("{ctx} region {}", g.key));
+            }
+            assert_eq!(received, want.received, "{ctx}: region groups");
         }
     }
 }

@@ -14,6 +14,7 @@ mod m20261126_000007_releases;
 pub mod m20261126_000008_partition_cases;
 mod m20261126_000009_case_event_notify;
 mod m20261126_000010_job_runs;
+pub mod m20261126_000011_department_rollup;
 pub mod partitioning;
 pub mod reference;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_partition_cases::Migration),
             Box::new(m20261126_000009_case_event_notify::Migration),
             Box::new(m20261126_000010_job_runs::Migration),
+            Box::new(m20261126_000011_department_rollup::Migration),
         ]
     }
 }

@@ -11,7 +11,7 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 /// The counters, in table order (see `dashboard_queries::rollup::Counters`).
-const COUNTERS: &[&str] = &[
+pub(crate) const COUNTERS: &[&str] = &[
     "received",
     "accepted",
     "rejected",
@@ -141,9 +141,24 @@ pub fn rebuild_sql(backend: sea_orm_migration::sea_orm::DbBackend) -> String {
         DbBackend::Postgres => "to_char(submitted_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')",
         _ => "date(submitted_at, '+8 hours')",
     };
+    let sums = counter_sums();
+    format!(
+        "INSERT INTO case_rollup_daily (day, province_code, city_code, county_key, {}) \
+         SELECT {day}, province_code, COALESCE(city_code, ''), \
+         COALESCE(county_code, region_code), {} FROM cases WHERE duplicate_of IS NULL \
+         GROUP BY {day}, province_code, COALESCE(city_code, ''), COALESCE(county_code, region_code)",
+        COUNTERS.join(", "),
+        sums.join(", ")
+    )
+}
+
+/// The aggregate of each counter over a group of `cases` rows, in [`COUNTERS`] order:
+/// the formulas of `dashboard_queries::rollup::counters` in SQL (merged duplicates are
+/// left out by the caller's WHERE).
+pub(crate) fn counter_sums() -> Vec<String> {
     let open = "CAST(status AS TEXT) IN ('accepted', 'assigned', 'in_progress')";
     let acc = "accepted_at IS NOT NULL";
-    let sums = [
+    vec![
         "COUNT(*)".to_string(),
         "COUNT(accepted_at)".into(),
         "COUNT(rejected_at)".into(),
@@ -163,13 +178,5 @@ pub fn rebuild_sql(backend: sea_orm_migration::sea_orm::DbBackend) -> String {
         ),
         format!("COUNT(CASE WHEN {acc} AND first_replied_at <= first_reply_due_at THEN 1 END)"),
         format!("COUNT(CASE WHEN {acc} AND {open} AND reply_due_at IS NOT NULL THEN 1 END)"),
-    ];
-    format!(
-        "INSERT INTO case_rollup_daily (day, province_code, city_code, county_key, {}) \
-         SELECT {day}, province_code, COALESCE(city_code, ''), \
-         COALESCE(county_code, region_code), {} FROM cases WHERE duplicate_of IS NULL \
-         GROUP BY {day}, province_code, COALESCE(city_code, ''), COALESCE(county_code, region_code)",
-        COUNTERS.join(", "),
-        sums.join(", ")
-    )
+    ]
 }

@@ -254,4 +254,35 @@ pub async fn assert_rollup_exact(db: &sea_orm::DatabaseConnection) {
     .unwrap_or_else(|e| panic!("rebuilding the rollup: {e}"));
     let rebuilt = values(read_all(db).await.unwrap_or_else(|e| panic!("rollup: {e}")));
     assert_eq!(rebuilt, want, "the rollup rebuilt in one statement");
+    assert_department_rollup_exact(db, &rows).await;
+}
+
+/// The monthly department rollup kept by the writers equals the sum of the current
+/// rows' contributions, and so does its one-statement rebuild on this backend.
+async fn assert_department_rollup_exact(
+    db: &sea_orm::DatabaseConnection,
+    rows: &[entities::case::Model],
+) {
+    use dashboard_queries::department_rollup::{expected, read_all};
+    use sea_orm::ConnectionTrait;
+    let want = expected(rows);
+    let kept = read_all(db)
+        .await
+        .unwrap_or_else(|e| panic!("department rollup: {e}"));
+    assert_eq!(kept, want, "the department rollup kept by the writers");
+    db.execute_unprepared("DELETE FROM case_rollup_department_monthly")
+        .await
+        .unwrap_or_else(|e| panic!("emptying the department rollup: {e}"));
+    db.execute_unprepared(&migration::m20261126_000011_department_rollup::rebuild_sql(
+        db.get_database_backend(),
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("rebuilding the department rollup: {e}"));
+    let rebuilt = read_all(db)
+        .await
+        .unwrap_or_else(|e| panic!("department rollup: {e}"));
+    assert_eq!(
+        rebuilt, want,
+        "the department rollup rebuilt in one statement"
+    );
 }

@@ -262,13 +262,19 @@ pub async fn run(
     for (_, create) in &indexes {
         db.execute_unprepared(create).await?;
     }
-    // The rollup of the current state, rebuilt from every case in one statement (also
-    // after a failed load, so that it matches whatever was inserted).
+    // The rollups of the current state, each rebuilt from every case in one statement
+    // (also after a failed load, so that they match whatever was inserted).
     {
         let txn = db.begin().await?;
         txn.execute_unprepared("DELETE FROM case_rollup_daily")
             .await?;
         txn.execute_unprepared(&migration::m20261126_000004_case_rollup::rebuild_sql(
+            backend,
+        ))
+        .await?;
+        txn.execute_unprepared("DELETE FROM case_rollup_department_monthly")
+            .await?;
+        txn.execute_unprepared(&migration::m20261126_000011_department_rollup::rebuild_sql(
             backend,
         ))
         .await?;

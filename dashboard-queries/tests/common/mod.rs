@@ -374,7 +374,13 @@ pub fn generate(seed: u64, n: usize, cats: (i32, i32, i32, i32)) -> Vec<CaseHist
 
 /// Empties the case tables (reference data stays).
 pub async fn clear(db: &DatabaseConnection) {
-    for t in ["ratings", "case_events", "cases", "case_rollup_daily"] {
+    for t in [
+        "ratings",
+        "case_events",
+        "cases",
+        "case_rollup_daily",
+        "case_rollup_department_monthly",
+    ] {
         db.execute_unprepared(&format!("DELETE FROM {t}"))
             .await
             .unwrap();
@@ -424,6 +430,15 @@ pub fn row_after(c: &CaseHistory, k: usize, j: usize) -> case::Model {
         .unwrap_or(CaseStatus::Submitted);
     let merged = !c.events.iter().any(|e| e.action == CaseAction::Merge)
         || seen.iter().any(|e| e.action == CaseAction::Merge);
+    // Before its first assign a case sits with another department (or none), so the
+    // writes move it between the department rollup's cells.
+    let department_id = if seen.iter().any(|e| e.action == CaseAction::Assign)
+        || !c.events.iter().any(|e| e.action == CaseAction::Assign)
+    {
+        c.department_id
+    } else {
+        initial_department(c)
+    };
     let first_round = CaseHistory {
         events: seen.to_vec(),
         ..c.clone()
@@ -447,7 +462,7 @@ pub fn row_after(c: &CaseHistory, k: usize, j: usize) -> case::Model {
         province_code: province.into(),
         city_code: city.map(Into::into),
         county_code: county.map(Into::into),
-        department_id: c.department_id,
+        department_id,
         citizen_id: None,
         status,
         submitted_at: c.submitted_at,
@@ -484,6 +499,15 @@ pub fn row_after(c: &CaseHistory, k: usize, j: usize) -> case::Model {
         address: None,
         latitude: None,
         longitude: None,
+    }
+}
+
+/// The department a case has before its first assign: never its final one.
+fn initial_department(c: &CaseHistory) -> Option<i32> {
+    match c.department_id {
+        None => Some(1 + (c.id % 3) as i32),
+        Some(_) if c.id % 2 == 0 => None,
+        Some(d) => Some(d % 3 + 1),
     }
 }
 
@@ -565,6 +589,14 @@ pub async fn insert(db: &DatabaseConnection, cases: &[CaseHistory]) {
         .await
         .expect("read rollup");
     assert_eq!(got, want, "the rollup kept by the writes");
+    let got = dashboard_queries::department_rollup::read_all(db)
+        .await
+        .expect("read department rollup");
+    assert_eq!(
+        got,
+        dashboard_queries::department_rollup::expected(&all),
+        "the department rollup kept by the writes"
+    );
     for (c, row) in cases.iter().zip(&rows) {
         assert_eq!(row, &row_after(c, c.events.len(), c.ratings.len()));
     }

@@ -1,11 +1,12 @@
 //! Writes checked rows, one transaction a batch: regions resolved, departments and
 //! categories found or created, cases inserted with multi-row statements that skip any
 //! `external_id` already stored, the case events that replay to each stored status, and
-//! the batch's exact delta to `case_rollup_daily`.
+//! the batch's exact delta to `case_rollup_daily` and `case_rollup_department_monthly`.
 
 use super::row::ImportRow;
 use crate::clock;
 use chrono::{DateTime, Utc};
+use dashboard_queries::department_rollup::{self, DepartmentKey};
 use dashboard_queries::rollup::{self, RollupKey};
 use entities::{
     case, category, department, region, CaseAction, CaseStatus, DepartmentKind, RegionLevel,
@@ -299,6 +300,7 @@ impl Writer {
         let ids = self.insert_cases(&txn, &models).await?;
         let mut new_ids = Vec::with_capacity(ids.len());
         let mut cells: HashMap<RollupKey, [i64; 14]> = HashMap::new();
+        let mut department_cells: HashMap<DepartmentKey, [i64; 14]> = HashMap::new();
         for model in &models {
             let Some(id) = ids.get(&model.external_id) else {
                 outcome.already_present += 1;
@@ -312,9 +314,21 @@ impl Writer {
                     *sum += v;
                 }
             }
+            if let Some((key, counters)) = department_rollup::contribution(model) {
+                let cell = department_cells.entry(key).or_default();
+                for (sum, v) in cell.iter_mut().zip(counters.values()) {
+                    *sum += v;
+                }
+            }
         }
         self.insert_trails(&txn, new_ids).await?;
         self.add_to_rollup(&txn, cells).await?;
+        // 18 parameters a cell: 1,000 cells a statement stay under SQLite's limit.
+        let department_cells: Vec<(DepartmentKey, [i64; 14])> =
+            department_cells.into_iter().collect();
+        for chunk in department_cells.chunks(1000) {
+            department_rollup::add(&txn, chunk).await?;
+        }
         txn.commit().await?;
         Ok(outcome)
     }

@@ -1,0 +1,159 @@
+//! `case_rollup_department_monthly`: the same counters as `case_rollup_daily`
+//! ([`crate::rollup`]), per (Shanghai month of submission, province, city, handling
+//! department). Department questions cannot use the daily cells (the department is not
+//! in their key), and daily cells per department would be nearly one per case: demo
+//! data has thousands of departments. Monthly cells serve department rankings,
+//! department breakdowns and department-scoped stats over whole months. Kept exact like
+//! the daily table: [`crate::rollup::apply_delta`] calls [`apply_delta`] in the
+//! transaction of every write of a `cases` row.
+
+use chrono::{DateTime, FixedOffset, Offset, Utc};
+use entities::case;
+use sea_orm::{ConnectionTrait, DbErr};
+use std::collections::BTreeMap;
+
+use crate::rollup::{changes, counters, Counters, COLUMNS};
+use crate::sql::Sql;
+
+/// The table's name.
+pub const TABLE: &str = "case_rollup_department_monthly";
+
+/// `department_key` of the cases no department handles yet (ids start at 1).
+pub const UNASSIGNED: i32 = 0;
+
+/// The cell of a case: (month `YYYY-MM` in Asia/Shanghai, province, city or `''`, the
+/// handling department's id or [`UNASSIGNED`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DepartmentKey {
+    pub month: String,
+    pub province_code: String,
+    pub city_code: String,
+    pub department_key: i32,
+}
+
+/// The Shanghai calendar month of an instant, `YYYY-MM` (UTC+8 all year since 1991).
+pub fn local_month(at: DateTime<Utc>) -> String {
+    let offset = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix());
+    at.with_timezone(&offset).format("%Y-%m").to_string()
+}
+
+/// What one case row adds to the table: nothing for a merged duplicate.
+pub fn contribution(row: &case::Model) -> Option<(DepartmentKey, Counters)> {
+    let c = counters(row)?;
+    let key = DepartmentKey {
+        month: local_month(row.submitted_at),
+        province_code: row.province_code.clone(),
+        city_code: row.city_code.clone().unwrap_or_default(),
+        department_key: row.department_id.unwrap_or(UNASSIGNED),
+    };
+    Some((key, c))
+}
+
+/// Adds `after − before` (`before` is None for a new case). A reassignment moves the
+/// case between two departments' cells.
+pub async fn apply_delta<C: ConnectionTrait>(
+    db: &C,
+    before: Option<&case::Model>,
+    after: &case::Model,
+) -> Result<(), DbErr> {
+    let old = before.and_then(contribution);
+    for (key, delta) in changes(old, contribution(after)) {
+        add(db, &[(key, delta.values())]).await?;
+    }
+    Ok(())
+}
+
+/// The key columns, in table order.
+pub const KEY_COLUMNS: [&str; 4] = ["month", "province_code", "city_code", "department_key"];
+
+/// Adds each cell's counters: `INSERT … ON CONFLICT (key) DO UPDATE SET c = c +
+/// excluded.c`, one statement for all of `cells` (callers keep it under the bound
+/// parameter limit: 18 a cell).
+pub async fn add<C: ConnectionTrait>(
+    db: &C,
+    cells: &[(DepartmentKey, [i64; 14])],
+) -> Result<(), DbErr> {
+    if cells.is_empty() {
+        return Ok(());
+    }
+    let mut q = Sql::new(db.get_database_backend());
+    q.push(&format!(
+        "INSERT INTO {TABLE} ({}, {}) VALUES ",
+        KEY_COLUMNS.join(", "),
+        COLUMNS.join(", ")
+    ));
+    for (i, (key, values)) in cells.iter().enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" })
+            .bind(key.month.clone())
+            .push(", ")
+            .bind(key.province_code.clone())
+            .push(", ")
+            .bind(key.city_code.clone())
+            .push(", ")
+            .bind(key.department_key);
+        for v in values {
+            q.push(", ").bind(*v);
+        }
+        q.push(")");
+    }
+    let sets: Vec<String> = COLUMNS
+        .iter()
+        .map(|c| format!("{c} = {TABLE}.{c} + excluded.{c}"))
+        .collect();
+    q.push(&format!(
+        " ON CONFLICT ({}) DO UPDATE SET {}",
+        KEY_COLUMNS.join(", "),
+        sets.join(", ")
+    ));
+    db.execute_raw(q.build()).await?;
+    Ok(())
+}
+
+/// Every cell of the table, for checks: key → counters (zero cells left out).
+pub async fn read_all<C: ConnectionTrait>(
+    db: &C,
+) -> Result<BTreeMap<DepartmentKey, Counters>, DbErr> {
+    let mut q = Sql::new(db.get_database_backend());
+    q.push(&format!(
+        "SELECT {}, {} FROM {TABLE}",
+        KEY_COLUMNS.join(", "),
+        COLUMNS.join(", ")
+    ));
+    let mut out = BTreeMap::new();
+    for row in db.query_all_raw(q.build()).await? {
+        let key = DepartmentKey {
+            month: row.try_get("", "month")?,
+            province_code: row.try_get("", "province_code")?,
+            city_code: row.try_get("", "city_code")?,
+            department_key: row.try_get("", "department_key")?,
+        };
+        let mut v = [0i64; 14];
+        for (i, c) in COLUMNS.iter().enumerate() {
+            v[i] = row.try_get("", c)?;
+        }
+        let c = Counters::from_values(v);
+        if !c.is_zero() {
+            out.insert(key, c);
+        }
+    }
+    Ok(out)
+}
+
+/// The sum of the rows' contributions: what the table must hold (for checks).
+pub fn expected<'a>(
+    rows: impl IntoIterator<Item = &'a case::Model>,
+) -> BTreeMap<DepartmentKey, Counters> {
+    let mut sums: BTreeMap<DepartmentKey, [i64; 14]> = BTreeMap::new();
+    for row in rows {
+        if let Some((key, c)) = contribution(row) {
+            let cell = sums.entry(key).or_insert([0; 14]);
+            for (sum, v) in cell.iter_mut().zip(c.values()) {
+                *sum += v;
+            }
+        }
+    }
+    sums.into_iter()
+        .map(|(k, v)| (k, Counters::from_values(v)))
+        .filter(|(_, c)| !c.is_zero())
+        .collect()
+}
