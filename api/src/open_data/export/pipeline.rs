@@ -63,9 +63,15 @@ pub struct Piece {
     pub bytes: Vec<u8>,
 }
 
+/// The tagged chunks of an export with several encoders.
+pub type Pieces = mpsc::Receiver<Result<Piece, std::io::Error>>;
+
+/// Tells how many cases an export wrote, or why it failed.
+pub type ExportHandle = tokio::task::JoinHandle<Result<u64, String>>;
+
 /// The chunks of one export, in order, ending after the last (or after the error that
 /// ended the export early).
-pub struct Chunks(mpsc::Receiver<Result<Piece, std::io::Error>>);
+pub struct Chunks(Pieces);
 
 impl Chunks {
     pub async fn recv(&mut self) -> Option<Chunk> {
@@ -75,10 +81,7 @@ impl Chunks {
 
 /// Starts the export; the receiver yields its chunks in order and ends after the last.
 /// The handle tells how many cases were written (or why it failed).
-pub fn spawn(
-    db: DatabaseConnection,
-    job: ExportJob,
-) -> (Chunks, tokio::task::JoinHandle<Result<u64, String>>) {
+pub fn spawn(db: DatabaseConnection, job: ExportJob) -> (Chunks, ExportHandle) {
     let encoder = Encoder::new(job.format, job.bom, job.as_of);
     let (rx, handle) = spawn_encoders(db, job.condition, vec![encoder]);
     (Chunks(rx), handle)
@@ -93,10 +96,7 @@ pub fn spawn_encoders(
     db: DatabaseConnection,
     condition: Condition,
     encoders: Vec<Encoder>,
-) -> (
-    mpsc::Receiver<Result<Piece, std::io::Error>>,
-    tokio::task::JoinHandle<Result<u64, String>>,
-) {
+) -> (Pieces, ExportHandle) {
     let reader = Reader::for_database(&db);
     spawn_encoders_with(db, reader, condition, encoders)
 }
@@ -124,10 +124,7 @@ pub fn spawn_encoders_with(
     reader: Reader,
     condition: Condition,
     encoders: Vec<Encoder>,
-) -> (
-    mpsc::Receiver<Result<Piece, std::io::Error>>,
-    tokio::task::JoinHandle<Result<u64, String>>,
-) {
+) -> (Pieces, ExportHandle) {
     let (tx, rx) = mpsc::channel(QUEUE);
     let mut sink = Sink { encoders, tx };
     let handle = match reader {
