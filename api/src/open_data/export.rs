@@ -10,6 +10,8 @@ pub mod filter;
 pub mod pipeline;
 pub mod problem;
 pub mod rows;
+pub mod sqlite_reader;
+pub mod stored_time;
 
 use super::http_cache::{etag_of, not_modified, not_modified_response, with_cache_headers};
 use crate::graphql::cases::overdue_at;

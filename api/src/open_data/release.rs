@@ -10,14 +10,13 @@
 
 use super::dictionary::{dictionary_bytes, dictionary_version};
 use super::export::encode::{Encoder, Format, CHUNK_BYTES};
+use super::export::pipeline::spawn_encoders;
 use super::export::problem;
-use super::export::rows::{select, ExportRow, Names};
 use super::http_cache::{not_modified, not_modified_response, with_cache_headers};
 use crate::auth::Principal;
 use crate::routes::AppState;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use entities::{case, release, release_file};
-use futures::StreamExt;
 use poem::http::header;
 use poem::web::{Data, Path as PathParam};
 use poem::{get, handler, Body, Request, Response};
@@ -320,35 +319,25 @@ async fn write_case_files(
     cutoff: DateTime<Utc>,
     dir: &Path,
 ) -> Result<Vec<FileSummary>, Box<dyn std::error::Error>> {
-    let txn = super::export::pipeline::export_transaction(db).await?;
-    let names = Names::load(&txn).await?;
-    let mut csv = Encoder::new(Format::Csv, false, &names, cutoff);
-    let mut ndjson = Encoder::new(Format::Ndjson, false, &names, cutoff);
-    let mut csv_file = HashedFile::create(&dir.join(FILES[0].0))?;
-    let mut ndjson_file = HashedFile::create(&dir.join(FILES[1].0))?;
-    let mut rows = select(condition)
-        .into_model::<ExportRow>()
-        .stream(&txn)
-        .await?;
-    let mut count = 0u64;
-    while let Some(row) = rows.next().await {
-        let row = row?;
-        csv.row(&row);
-        ndjson.row(&row);
-        count += 1;
-        if csv.buffered() >= CHUNK_BYTES {
-            csv_file.write(&csv.take())?;
-        }
-        if ndjson.buffered() >= CHUNK_BYTES {
-            ndjson_file.write(&ndjson.take())?;
-        }
+    let encoders = vec![
+        Encoder::new(Format::Csv, false, cutoff),
+        Encoder::new(Format::Ndjson, false, cutoff),
+    ];
+    let mut files = [
+        HashedFile::create(&dir.join(FILES[0].0))?,
+        HashedFile::create(&dir.join(FILES[1].0))?,
+    ];
+    let (mut pieces, handle) = spawn_encoders(db.clone(), condition, encoders);
+    while let Some(piece) = pieces.recv().await {
+        let piece = piece?;
+        let file = files
+            .get_mut(piece.file)
+            .ok_or_else(|| format!("no release file number {}", piece.file))?;
+        file.write(&piece.bytes)?;
     }
-    drop(rows);
-    txn.commit().await?;
-    csv_file.write(&csv.take())?;
-    ndjson_file.write(&ndjson.take())?;
+    let count = handle.await??;
     let mut out = Vec::new();
-    for ((name, media_type), file) in FILES.iter().zip([csv_file, ndjson_file]) {
+    for ((name, media_type), file) in FILES.iter().zip(files) {
         let (bytes, sha256) = file.finish()?;
         out.push(FileSummary {
             name,

@@ -3,7 +3,7 @@
 //! The hot path of a million-row export: no allocation per row beyond the output buffer.
 
 use super::china_time;
-use super::rows::{ExportRow, Names};
+use super::rows::{Names, RowView};
 use crate::open_data::dictionary::{
     channel_value, kind_value, rating_value, status_value, COLUMNS,
 };
@@ -60,8 +60,8 @@ enum Field<'r> {
 const WIDTH: usize = 27;
 const _: () = assert!(WIDTH == COLUMNS.len(), "one field per dictionary column");
 
-fn text(value: &Option<String>) -> Field<'_> {
-    value.as_deref().map_or(Field::Null, Field::Text)
+fn text(value: Option<&str>) -> Field<'_> {
+    value.map_or(Field::Null, Field::Text)
 }
 
 fn time(value: Option<DateTime<Utc>>) -> Field<'static> {
@@ -76,28 +76,28 @@ fn coordinate(value: Option<f64>) -> Field<'static> {
 }
 
 /// The row's values, in [`COLUMNS`] order.
-fn fields<'r>(row: &'r ExportRow, names: &'r Names, as_of: DateTime<Utc>) -> [Field<'r>; WIDTH] {
+fn fields<'r>(row: &RowView<'r>, names: &'r Names, as_of: DateTime<Utc>) -> [Field<'r>; WIDTH] {
     let category = row.category_id.and_then(|id| names.categories.get(&id));
     let overdue =
         AWAITING_REPLY.contains(&row.status) && row.reply_due_at.is_some_and(|d| d < as_of);
     [
         Field::Int(row.id),
-        Field::Text(&row.tracking_number),
-        text(&row.public_title),
-        text(&row.public_body),
-        text(&row.public_reply),
+        Field::Text(row.tracking_number),
+        text(row.public_title),
+        text(row.public_body),
+        text(row.public_reply),
         Field::Text(channel_value(&row.channel)),
         Field::Text(kind_value(&row.kind)),
         category.map_or(Field::Null, |(code, _)| Field::Text(code)),
         category.map_or(Field::Null, |(_, name)| Field::Text(name)),
-        Field::Text(&row.region_code),
+        Field::Text(row.region_code),
         names
             .regions
-            .get(&row.region_code)
+            .get(row.region_code)
             .map_or(Field::Null, |name| Field::Text(name)),
-        Field::Text(&row.province_code),
-        text(&row.city_code),
-        text(&row.county_code),
+        Field::Text(row.province_code),
+        text(row.city_code),
+        text(row.county_code),
         row.department_id
             .map_or(Field::Null, |id| Field::Int(id.into())),
         row.department_id
@@ -120,18 +120,17 @@ fn fields<'r>(row: &'r ExportRow, names: &'r Names, as_of: DateTime<Utc>) -> [Fi
 }
 
 /// Encodes rows into an in-memory buffer that the caller drains in chunks.
-pub struct Encoder<'n> {
+pub struct Encoder {
     format: Format,
-    names: &'n Names,
     as_of: DateTime<Utc>,
     out: Vec<u8>,
     scratch: Vec<u8>,
 }
 
-impl<'n> Encoder<'n> {
+impl Encoder {
     /// An encoder whose buffer already holds the BOM (when asked) and the CSV header.
     /// `overdue` is evaluated at `as_of`.
-    pub fn new(format: Format, bom: bool, names: &'n Names, as_of: DateTime<Utc>) -> Self {
+    pub fn new(format: Format, bom: bool, as_of: DateTime<Utc>) -> Self {
         let mut out = Vec::with_capacity(CHUNK_BYTES + 64 * 1024);
         if bom && format == Format::Csv {
             out.extend_from_slice(BOM);
@@ -147,16 +146,15 @@ impl<'n> Encoder<'n> {
         }
         Self {
             format,
-            names,
             as_of,
             out,
             scratch: Vec::with_capacity(64),
         }
     }
 
-    /// Appends one case.
-    pub fn row(&mut self, row: &ExportRow) {
-        let values = fields(row, self.names, self.as_of);
+    /// Appends one case; `names` are the dimension names of the export's snapshot.
+    pub fn row(&mut self, names: &Names, row: &RowView<'_>) {
+        let values = fields(row, names, self.as_of);
         match self.format {
             Format::Csv => self.csv_row(&values),
             Format::Ndjson => self.ndjson_row(&values),

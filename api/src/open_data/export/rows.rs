@@ -40,6 +40,66 @@ pub struct ExportRow {
     pub longitude: Option<f64>,
 }
 
+/// One exported case, borrowed: what the encoder reads. The generic reader lends it from an
+/// [`ExportRow`]; the SQLite reader straight from the statement's current row, so text is
+/// never copied between the database and the output buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct RowView<'a> {
+    pub id: i64,
+    pub tracking_number: &'a str,
+    pub public_title: Option<&'a str>,
+    pub public_body: Option<&'a str>,
+    pub public_reply: Option<&'a str>,
+    pub channel: Channel,
+    pub kind: CaseKind,
+    pub category_id: Option<i32>,
+    pub region_code: &'a str,
+    pub province_code: &'a str,
+    pub city_code: Option<&'a str>,
+    pub county_code: Option<&'a str>,
+    pub department_id: Option<i32>,
+    pub status: CaseStatus,
+    pub submitted_at: chrono::DateTime<chrono::Utc>,
+    pub accepted_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub reply_due_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub replied_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub rating_level: Option<RatingLevel>,
+    pub repeat_of: Option<i64>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+impl ExportRow {
+    pub fn view(&self) -> RowView<'_> {
+        RowView {
+            id: self.id,
+            tracking_number: &self.tracking_number,
+            public_title: self.public_title.as_deref(),
+            public_body: self.public_body.as_deref(),
+            public_reply: self.public_reply.as_deref(),
+            channel: self.channel,
+            kind: self.kind,
+            category_id: self.category_id,
+            region_code: &self.region_code,
+            province_code: &self.province_code,
+            city_code: self.city_code.as_deref(),
+            county_code: self.county_code.as_deref(),
+            department_id: self.department_id,
+            status: self.status,
+            submitted_at: self.submitted_at,
+            accepted_at: self.accepted_at,
+            reply_due_at: self.reply_due_at,
+            replied_at: self.replied_at,
+            closed_at: self.closed_at,
+            rating_level: self.rating_level,
+            repeat_of: self.repeat_of,
+            latitude: self.latitude,
+            longitude: self.longitude,
+        }
+    }
+}
+
 /// The matching cases in id order (stable: a release written twice is the same bytes).
 pub fn select(condition: Condition) -> Select<case::Entity> {
     use case::Column as C;
