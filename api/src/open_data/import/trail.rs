@@ -113,7 +113,9 @@ impl Step {
 /// `INSERT INTO case_events … SELECT` the trail of `ids` new cases (bound parameters,
 /// the only ones): the steps are a constant table joined to each case, the rows
 /// ordered by case and step, so each case's events get ascending ids in replay order
-/// and both the table and its `(case_id, at)` index are appended to.
+/// and both the table and its `(case_id, at)` index are appended to. `CROSS JOIN`
+/// makes SQLite walk the cases outside (in id order) and sort only each case's steps,
+/// not the whole result.
 pub(super) fn trail_sql(backend: DbBackend, ids: usize) -> String {
     let steps: Vec<String> = TRAIL
         .iter()
@@ -135,8 +137,9 @@ pub(super) fn trail_sql(backend: DbBackend, ids: usize) -> String {
          s.action, s.from_status, s.to_status, \
          CASE WHEN s.names_department = 1 THEN c.department_id END, \
          CASE WHEN s.sets_deadline = 1 THEN c.first_reply_due_at END, '{ACTOR}', s.note \
-         FROM cases c JOIN steps s ON s.closed_only = 0 OR c.closed_at IS NOT NULL \
-         WHERE c.id IN ({placeholders}) ORDER BY c.id, s.position",
+         FROM cases c CROSS JOIN steps s \
+         WHERE c.id IN ({placeholders}) AND (s.closed_only = 0 OR c.closed_at IS NOT NULL) \
+         ORDER BY c.id, s.position",
         steps = steps.join(", "),
         placeholders = placeholders.join(", "),
     )
@@ -149,7 +152,10 @@ mod tests {
     #[test]
     fn the_trail_statement_binds_only_the_case_ids() {
         let sql = trail_sql(DbBackend::Postgres, 3);
-        assert!(sql.contains("WHERE c.id IN ($1, $2, $3) ORDER BY c.id, s.position"));
+        assert!(sql.contains(
+            "WHERE c.id IN ($1, $2, $3) AND (s.closed_only = 0 OR c.closed_at IS NOT NULL) \
+             ORDER BY c.id, s.position"
+        ));
         assert!(!sql.contains("$4"));
         assert!(
             sql.contains("(0, 'submit', NULL, 'submitted', 0, 0, 0, 'imported (GeoReport v2)', 0)")
