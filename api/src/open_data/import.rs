@@ -8,11 +8,13 @@
 //! Re-importing a file changes nothing: `service_request_id` is stored as the case's
 //! unique `external_id`, and rows already stored are skipped.
 
+mod case_rows;
 mod fields;
 mod mapping;
 mod row;
 mod source;
 mod time;
+mod trail;
 mod writer;
 
 pub use mapping::Mapping;
@@ -249,7 +251,9 @@ pub async fn import(
     let region = default_region(db, args.region.as_deref()).await?;
     let mut writer = writer::Writer::new(db.get_database_backend(), !args.unpublished, region);
 
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
+    // One batch waits while the writer writes another and the reader fills a third:
+    // enough to keep both busy, and memory stays at three batches whatever the file.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(1);
     let reader = std::thread::spawn(move || read_batches(plan, tx));
     let mut summary = Summary {
         read: 0,

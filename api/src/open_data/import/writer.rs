@@ -3,24 +3,27 @@
 //! `external_id` already stored, the case events that replay to each stored status, and
 //! the batch's exact delta to `case_rollup_daily` and `case_rollup_department_monthly`.
 
+use super::case_rows::{case_values, insert_text, new_cases_text, CASE_COLUMNS};
 use super::row::ImportRow;
+use super::trail::trail_sql;
 use crate::clock;
 use chrono::{DateTime, Utc};
 use dashboard_queries::department_rollup::{self, DepartmentKey};
 use dashboard_queries::rollup::{self, RollupKey};
-use entities::{
-    case, category, department, region, CaseAction, CaseStatus, DepartmentKind, RegionLevel,
-};
+use entities::{case, category, department, region, CaseStatus, DepartmentKind, RegionLevel};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, Statement, TransactionTrait,
     Value,
 };
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// SQLite's default maximum number of bound parameters per statement.
 const MAX_PARAMS: usize = 32_766;
+/// Cases one INSERT writes (32 parameters each, within [`MAX_PARAMS`]).
+const CASES_PER_STATEMENT: usize = 1_000;
+const _: () = assert!(CASES_PER_STATEMENT * CASE_COLUMNS.len() <= MAX_PARAMS);
 
 /// The region of rows that name none when the import has no `--region`: a root of its
 /// own (code 99 is no province's), so region validation and the tree queries treat it
@@ -31,176 +34,18 @@ pub const UNASSIGNED_REGION_NAME: &str = "未指定地区（导入数据）Unass
 /// The advisory lock that serialises import batches on PostgreSQL ("minyi-im").
 const IMPORT_LOCK: i64 = 0x6d_69_6e_79_69_2d_69_6d;
 
-/// Who the case events name as their actor.
-const ACTOR: &str = "import:georeport-v2";
-
-/// The columns written; the rest of `cases` stays NULL for an imported request (no
-/// citizen, no rating, no respond deadline, never rejected, merged or archived).
-const CASE_COLUMNS: [&str; 32] = [
-    "tracking_number",
-    "title",
-    "body",
-    "channel",
-    "kind",
-    "category_id",
-    "region_code",
-    "province_code",
-    "city_code",
-    "county_code",
-    "department_id",
-    "status",
-    "submitted_at",
-    "accepted_at",
-    "reply_due_at",
-    "first_reply_due_at",
-    "first_replied_at",
-    "replied_at",
-    "closed_at",
-    "reply",
-    "published",
-    "supervised",
-    "reopen_count",
-    "version",
-    "updated_at",
-    "public_title",
-    "public_body",
-    "public_reply",
-    "external_id",
-    "address",
-    "latitude",
-    "longitude",
-];
-
-/// The trail of an imported request, one INSERT … SELECT per step over the batch's new
-/// cases (so each case's events get ascending ids in this order): submitted, accepted
-/// (with the expected time as the reply deadline) and assigned at the request's time; a
-/// closed request is then claimed, and replied and closed at its closing time. It
-/// replays through the state machine to the stored status.
-struct Step {
-    action: CaseAction,
-    from: Option<CaseStatus>,
-    to: CaseStatus,
-    /// The case column the event's time is read from.
-    at: &'static str,
-    /// Whether the event names the case's department.
-    department: bool,
-    /// The case column holding the deadline this event puts in force.
-    reply_due_at: Option<&'static str>,
-    note: Option<&'static str>,
-    closed_only: bool,
-}
-
-const TRAIL: [Step; 6] = [
-    Step {
-        action: CaseAction::Submit,
-        from: None,
-        to: CaseStatus::Submitted,
-        at: "submitted_at",
-        department: false,
-        reply_due_at: None,
-        note: Some("imported (GeoReport v2)"),
-        closed_only: false,
-    },
-    Step {
-        action: CaseAction::Accept,
-        from: Some(CaseStatus::Submitted),
-        to: CaseStatus::Accepted,
-        at: "submitted_at",
-        department: false,
-        reply_due_at: Some("first_reply_due_at"),
-        note: None,
-        closed_only: false,
-    },
-    Step {
-        action: CaseAction::Assign,
-        from: Some(CaseStatus::Accepted),
-        to: CaseStatus::Assigned,
-        at: "submitted_at",
-        department: true,
-        reply_due_at: None,
-        note: None,
-        closed_only: false,
-    },
-    Step {
-        action: CaseAction::Claim,
-        from: Some(CaseStatus::Assigned),
-        to: CaseStatus::InProgress,
-        at: "submitted_at",
-        department: true,
-        reply_due_at: None,
-        note: None,
-        closed_only: true,
-    },
-    Step {
-        action: CaseAction::Reply,
-        from: Some(CaseStatus::InProgress),
-        to: CaseStatus::Replied,
-        at: "closed_at",
-        department: true,
-        reply_due_at: None,
-        note: None,
-        closed_only: true,
-    },
-    Step {
-        action: CaseAction::Close,
-        from: Some(CaseStatus::Replied),
-        to: CaseStatus::Closed,
-        at: "closed_at",
-        department: true,
-        reply_due_at: None,
-        note: None,
-        closed_only: true,
-    },
-];
-
-impl Step {
-    /// `INSERT INTO case_events … SELECT … FROM cases WHERE id IN (<ids>) ORDER BY id`.
-    /// Every literal is one of the constants above; only the ids are bound. Columns
-    /// left NULL are left out (PostgreSQL types a bare NULL in a SELECT list as text).
-    fn sql(&self, backend: DbBackend, ids: usize) -> String {
-        let quote = |s: &str| format!("'{s}'");
-        let mut columns = vec!["case_id", "at", "action", "to_status", "actor"];
-        let mut exprs = vec![
-            "id".to_string(),
-            self.at.to_string(),
-            quote(self.action.as_str()),
-            quote(self.to.as_str()),
-            quote(ACTOR),
-        ];
-        if let Some(from) = self.from {
-            columns.push("from_status");
-            exprs.push(quote(from.as_str()));
-        }
-        if self.department {
-            columns.push("department_id");
-            exprs.push("department_id".into());
-        }
-        if let Some(due) = self.reply_due_at {
-            columns.push("reply_due_at");
-            exprs.push(due.into());
-        }
-        if let Some(note) = self.note {
-            columns.push("note");
-            exprs.push(quote(note));
-        }
-        let placeholders: Vec<String> = (1..=ids)
-            .map(|n| match backend {
-                DbBackend::Postgres => format!("${n}"),
-                _ => "?".to_string(),
-            })
-            .collect();
-        format!(
-            "INSERT INTO case_events ({}) SELECT {} FROM cases WHERE id IN ({}){} ORDER BY id",
-            columns.join(", "),
-            exprs.join(", "),
-            placeholders.join(", "),
-            if self.closed_only {
-                " AND closed_at IS NOT NULL"
-            } else {
-                ""
-            }
-        )
-    }
+/// The import connection's settings on SQLite (they last as long as the connection, and
+/// none weakens durability: WAL with `synchronous=NORMAL` as for every connection).
+async fn sqlite_pragmas(txn: &DatabaseTransaction) -> Result<(), DbErr> {
+    // 18 indexes on `cases` grow at random places: a page cache that holds them saves
+    // most of the I/O (the seeder does the same).
+    txn.execute_unprepared("PRAGMA cache_size = -262144")
+        .await?;
+    // A 1,000-row INSERT that may fail half-way (a duplicate tracking number) keeps a
+    // statement journal of the pages it changes; past 64 KiB SQLite spills it to a
+    // temporary file, which `perf` showed among the writes. In memory it is one copy.
+    txn.execute_unprepared("PRAGMA temp_store = MEMORY").await?;
+    Ok(())
 }
 
 /// A row the database refused to take (its line and why).
@@ -280,10 +125,7 @@ impl Writer {
                 .await?;
         }
         if self.backend == DbBackend::Sqlite {
-            // 18 indexes on `cases` grow at random places: a page cache that holds them
-            // saves most of the I/O (the seeder does the same).
-            txn.execute_unprepared("PRAGMA cache_size = -262144")
-                .await?;
+            sqlite_pragmas(&txn).await?;
         }
         let mut placed = self.place(&txn, rows, &mut outcome).await?;
         // Most indexes on `cases` end in `submitted_at`: rows in time order touch each
@@ -296,28 +138,38 @@ impl Writer {
         self.find_or_create_departments(&txn, &placed).await?;
         self.find_or_create_categories(&txn, &placed).await?;
         let now = clock::now();
-        let models: Vec<case::Model> = placed.iter().map(|p| self.case_model(p, now)).collect();
-        let ids = self.insert_cases(&txn, &models).await?;
-        let mut new_ids = Vec::with_capacity(ids.len());
+        let mut new_ids = Vec::with_capacity(placed.len());
         let mut cells: HashMap<RollupKey, [i64; 14]> = HashMap::new();
         let mut department_cells: HashMap<DepartmentKey, [i64; 14]> = HashMap::new();
-        for model in &models {
-            let Some(id) = ids.get(&model.external_id) else {
-                outcome.already_present += 1;
-                continue;
-            };
-            outcome.imported += 1;
-            new_ids.push(*id);
-            if let Some((key, counters)) = rollup::contribution(model) {
-                let cell = cells.entry(key).or_default();
-                for (sum, v) in cell.iter_mut().zip(counters.values()) {
-                    *sum += v;
+        // A repeated id within the batch: the first wins, the others are already present.
+        let mut seen = HashSet::with_capacity(placed.len());
+        let (unique, repeated): (Vec<&Placed>, Vec<&Placed>) = placed
+            .iter()
+            .partition(|p| seen.insert(p.row.external_id.as_str()));
+        outcome.already_present += repeated.len() as u64;
+        // A statement's worth of case rows at a time: their values are built just
+        // before and dropped just after, so memory holds one batch of rows, not copies.
+        for chunk in unique.chunks(CASES_PER_STATEMENT) {
+            let models: Vec<case::Model> = chunk.iter().map(|p| self.case_model(p, now)).collect();
+            let ids = self.insert_cases(&txn, &models).await?;
+            for model in &models {
+                let Some(id) = model.external_id.as_deref().and_then(|e| ids.get(e)) else {
+                    outcome.already_present += 1;
+                    continue;
+                };
+                outcome.imported += 1;
+                new_ids.push(*id);
+                if let Some((key, counters)) = rollup::contribution(model) {
+                    let cell = cells.entry(key).or_default();
+                    for (sum, v) in cell.iter_mut().zip(counters.values()) {
+                        *sum += v;
+                    }
                 }
-            }
-            if let Some((key, counters)) = department_rollup::contribution(model) {
-                let cell = department_cells.entry(key).or_default();
-                for (sum, v) in cell.iter_mut().zip(counters.values()) {
-                    *sum += v;
+                if let Some((key, counters)) = department_rollup::contribution(model) {
+                    let cell = department_cells.entry(key).or_default();
+                    for (sum, v) in cell.iter_mut().zip(counters.values()) {
+                        *sum += v;
+                    }
                 }
             }
         }
@@ -568,56 +420,39 @@ impl Writer {
         }
     }
 
-    /// Inserts the cases, skipping stored `external_id`s (and repeats within the batch:
-    /// the first wins); returns the new ids by external id.
+    /// Inserts the cases (at most [`CASES_PER_STATEMENT`], distinct external ids) in one
+    /// statement that skips stored `external_id`s; returns the new ids by external id.
     async fn insert_cases(
         &mut self,
         txn: &DatabaseTransaction,
         models: &[case::Model],
-    ) -> Result<HashMap<Option<String>, i64>, DbErr> {
+    ) -> Result<HashMap<String, i64>, DbErr> {
         let mut values = Vec::with_capacity(models.len() * CASE_COLUMNS.len());
-        let mut seen = std::collections::HashSet::with_capacity(models.len());
-        for m in models.iter().filter(|m| seen.insert(&m.external_id)) {
+        for m in models {
             case_values(m, &mut values);
         }
-        let returned = self.insert(txn, values).await?;
+        let rows = models.len();
+        let backend = self.backend;
+        // Built once per shape, so the driver reuses its prepared statement.
+        let sql = self
+            .texts
+            .entry(("cases", rows))
+            .or_insert_with(|| new_cases_text(backend, rows))
+            .clone();
+        let returned = txn
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
         let mut ids = HashMap::with_capacity(returned.len());
         for r in returned {
             ids.insert(
-                Some(r.try_get::<String>("", "external_id")?),
+                r.try_get::<String>("", "external_id")?,
                 r.try_get::<i64>("", "id")?,
             );
         }
         Ok(ids)
     }
 
-    /// Multi-row INSERTs of cases under the parameter limit, the text built once per
-    /// shape so the driver reuses its prepared statement. Returns the new rows' ids.
-    async fn insert(
-        &mut self,
-        txn: &DatabaseTransaction,
-        values: Vec<Value>,
-    ) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
-        let width = CASE_COLUMNS.len();
-        let per_statement = (MAX_PARAMS / width).min(1000) * width;
-        let mut out = Vec::new();
-        let mut values = values.into_iter().peekable();
-        while values.peek().is_some() {
-            let batch: Vec<Value> = values.by_ref().take(per_statement).collect();
-            let rows = batch.len() / width;
-            let backend = self.backend;
-            let sql = self
-                .texts
-                .entry(("cases", rows))
-                .or_insert_with(|| new_cases_text(backend, rows))
-                .clone();
-            let statement = Statement::from_sql_and_values(backend, sql, batch);
-            out.extend(txn.query_all_raw(statement).await?);
-        }
-        Ok(out)
-    }
-
-    /// The events of the new cases, step by step (all submits, then all accepts, …).
+    /// The events of the new cases, case by case.
     async fn insert_trails(
         &mut self,
         txn: &DatabaseTransaction,
@@ -625,12 +460,10 @@ impl Writer {
     ) -> Result<(), DbErr> {
         ids.sort_unstable();
         for chunk in ids.chunks(MAX_PARAMS.min(10_000)) {
-            for step in &TRAIL {
-                let sql = step.sql(self.backend, chunk.len());
-                let values: Vec<Value> = chunk.iter().map(|id| Value::from(*id)).collect();
-                txn.execute_raw(Statement::from_sql_and_values(self.backend, sql, values))
-                    .await?;
-            }
+            let sql = trail_sql(self.backend, chunk.len());
+            let values: Vec<Value> = chunk.iter().map(|id| Value::from(*id)).collect();
+            txn.execute_raw(Statement::from_sql_and_values(self.backend, sql, values))
+                .await?;
         }
         Ok(())
     }
@@ -684,100 +517,4 @@ impl Writer {
         }
         Ok(())
     }
-}
-
-/// The INSERT of `rows` cases that skips the `external_id`s already stored and returns
-/// `id, external_id` of the new ones. SQLite: `ON CONFLICT` on the unique index.
-/// PostgreSQL: the index of a partitioned table cannot be unique on `external_id` alone,
-/// so the rows are filtered against `case_keys` (the key table that enforces uniqueness
-/// across partitions); [`Writer::write`] holds a lock that makes the filter exact.
-fn new_cases_text(backend: DbBackend, rows: usize) -> String {
-    match backend {
-        DbBackend::Postgres => {
-            format!(
-                "INSERT INTO cases ({columns}) SELECT {columns} FROM (VALUES {tuples}) AS v ({columns}) \
-                 WHERE NOT EXISTS (SELECT 1 FROM case_keys k WHERE k.kind = 'external_id' \
-                 AND k.value = v.external_id) RETURNING id, external_id",
-                columns = CASE_COLUMNS.join(", "),
-                tuples = tuples(backend, CASE_COLUMNS.len(), rows)
-            )
-        }
-        _ => insert_text(
-            backend,
-            "cases",
-            &CASE_COLUMNS,
-            rows,
-            " ON CONFLICT (external_id) DO NOTHING RETURNING id, external_id",
-        ),
-    }
-}
-
-fn insert_text(
-    backend: DbBackend,
-    table: &str,
-    columns: &[&str],
-    rows: usize,
-    tail: &str,
-) -> String {
-    format!(
-        "INSERT INTO {table} ({}) VALUES {}{tail}",
-        columns.join(", "),
-        tuples(backend, columns.len(), rows)
-    )
-}
-
-/// `($1, $2), ($3, $4)` (PostgreSQL) or `(?, ?), (?, ?)` (SQLite).
-fn tuples(backend: DbBackend, width: usize, rows: usize) -> String {
-    let mut sql = String::new();
-    let mut n = 0;
-    for r in 0..rows {
-        sql.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..width {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            n += 1;
-            match backend {
-                DbBackend::Postgres => sql.push_str(&format!("${n}")),
-                _ => sql.push('?'),
-            }
-        }
-        sql.push(')');
-    }
-    sql
-}
-
-fn case_values(m: &case::Model, v: &mut Vec<Value>) {
-    v.push(m.tracking_number.clone().into());
-    v.push(m.title.clone().into());
-    v.push(m.body.clone().into());
-    v.push(m.channel.as_str().into());
-    v.push(m.kind.as_str().into());
-    v.push(m.category_id.into());
-    v.push(m.region_code.clone().into());
-    v.push(m.province_code.clone().into());
-    v.push(m.city_code.clone().into());
-    v.push(m.county_code.clone().into());
-    v.push(m.department_id.into());
-    v.push(m.status.as_str().into());
-    v.push(m.submitted_at.into());
-    v.push(m.accepted_at.into());
-    v.push(m.reply_due_at.into());
-    v.push(m.first_reply_due_at.into());
-    v.push(m.first_replied_at.into());
-    v.push(m.replied_at.into());
-    v.push(m.closed_at.into());
-    v.push(m.reply.clone().into());
-    v.push(m.published.into());
-    v.push(m.supervised.into());
-    v.push(m.reopen_count.into());
-    v.push(m.version.into());
-    v.push(m.updated_at.into());
-    v.push(m.public_title.clone().into());
-    v.push(m.public_body.clone().into());
-    v.push(m.public_reply.clone().into());
-    v.push(m.external_id.clone().into());
-    v.push(m.address.clone().into());
-    v.push(m.latitude.into());
-    v.push(m.longitude.into());
 }
