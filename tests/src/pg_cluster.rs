@@ -153,10 +153,13 @@ impl PgCluster {
         execute(&replica, "SELECT pg_wal_replay_resume()").await;
     }
 
-    /// The primary's WAL position now.
+    /// The primary's WAL position now. The insert position, not the write position:
+    /// with `synchronous_commit = off` a commit record may still sit in the WAL buffers,
+    /// behind the write position, and a replica that replayed up to the write position
+    /// would not yet show that commit.
     pub async fn primary_lsn(&self) -> String {
         let primary = connect(&self.primary_url()).await;
-        query_text(&primary, "SELECT pg_current_wal_lsn()::text AS v").await
+        query_text(&primary, "SELECT pg_current_wal_insert_lsn()::text AS v").await
     }
 
     /// How far the replica has replayed.
