@@ -7,12 +7,12 @@
 //! the daily table: [`crate::rollup::apply_delta`] calls [`apply_delta`] in the
 //! transaction of every write of a `cases` row.
 
-use chrono::{DateTime, FixedOffset, Offset, Utc};
+use chrono::{DateTime, Utc};
 use entities::case;
 use sea_orm::{ConnectionTrait, DbErr};
 use std::collections::BTreeMap;
 
-use crate::rollup::{changes, counters, Counters, COLUMNS};
+use crate::rollup::{changes, counters, Counters, CELLS_PER_STATEMENT, COLUMNS};
 use crate::sql::Sql;
 
 /// The table's name.
@@ -33,8 +33,7 @@ pub struct DepartmentKey {
 
 /// The Shanghai calendar month of an instant, `YYYY-MM` (UTC+8 all year since 1991).
 pub fn local_month(at: DateTime<Utc>) -> String {
-    let offset = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix());
-    at.with_timezone(&offset).format("%Y-%m").to_string()
+    crate::rollup::shanghai(at, "%Y-%m")
 }
 
 /// What one case row adds to the table: nothing for a merged duplicate.
@@ -57,55 +56,54 @@ pub async fn apply_delta<C: ConnectionTrait>(
     after: &case::Model,
 ) -> Result<(), DbErr> {
     let old = before.and_then(contribution);
-    for (key, delta) in changes(old, contribution(after)) {
-        add(db, &[(key, delta.values())]).await?;
-    }
-    Ok(())
+    let cells: Vec<(DepartmentKey, [i64; 14])> = changes(old, contribution(after))
+        .into_iter()
+        .map(|(key, delta)| (key, delta.values()))
+        .collect();
+    add(db, &cells).await
 }
 
 /// The key columns, in table order.
 pub const KEY_COLUMNS: [&str; 4] = ["month", "province_code", "city_code", "department_key"];
 
 /// Adds each cell's counters: `INSERT … ON CONFLICT (key) DO UPDATE SET c = c +
-/// excluded.c`, one statement for all of `cells` (callers keep it under the bound
-/// parameter limit: 18 a cell).
+/// excluded.c`, one statement per [`CELLS_PER_STATEMENT`] cells.
 pub async fn add<C: ConnectionTrait>(
     db: &C,
     cells: &[(DepartmentKey, [i64; 14])],
 ) -> Result<(), DbErr> {
-    if cells.is_empty() {
-        return Ok(());
-    }
-    let mut q = Sql::new(db.get_database_backend());
-    q.push(&format!(
-        "INSERT INTO {TABLE} ({}, {}) VALUES ",
-        KEY_COLUMNS.join(", "),
-        COLUMNS.join(", ")
-    ));
-    for (i, (key, values)) in cells.iter().enumerate() {
-        q.push(if i == 0 { "(" } else { ", (" })
-            .bind(key.month.clone())
-            .push(", ")
-            .bind(key.province_code.clone())
-            .push(", ")
-            .bind(key.city_code.clone())
-            .push(", ")
-            .bind(key.department_key);
-        for v in values {
-            q.push(", ").bind(*v);
+    for chunk in cells.chunks(CELLS_PER_STATEMENT) {
+        let mut q = Sql::new(db.get_database_backend());
+        q.push(&format!(
+            "INSERT INTO {TABLE} ({}, {}) VALUES ",
+            KEY_COLUMNS.join(", "),
+            COLUMNS.join(", ")
+        ));
+        for (i, (key, values)) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" })
+                .bind(key.month.clone())
+                .push(", ")
+                .bind(key.province_code.clone())
+                .push(", ")
+                .bind(key.city_code.clone())
+                .push(", ")
+                .bind(key.department_key);
+            for v in values {
+                q.push(", ").bind(*v);
+            }
+            q.push(")");
         }
-        q.push(")");
+        let sets: Vec<String> = COLUMNS
+            .iter()
+            .map(|c| format!("{c} = {TABLE}.{c} + excluded.{c}"))
+            .collect();
+        q.push(&format!(
+            " ON CONFLICT ({}) DO UPDATE SET {}",
+            KEY_COLUMNS.join(", "),
+            sets.join(", ")
+        ));
+        db.execute_raw(q.build()).await?;
     }
-    let sets: Vec<String> = COLUMNS
-        .iter()
-        .map(|c| format!("{c} = {TABLE}.{c} + excluded.{c}"))
-        .collect();
-    q.push(&format!(
-        " ON CONFLICT ({}) DO UPDATE SET {}",
-        KEY_COLUMNS.join(", "),
-        sets.join(", ")
-    ));
-    db.execute_raw(q.build()).await?;
     Ok(())
 }
 

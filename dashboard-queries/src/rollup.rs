@@ -120,8 +120,13 @@ pub struct RollupKey {
 
 /// The Shanghai calendar day of an instant (UTC+8 all year since 1991).
 pub fn local_day(at: DateTime<Utc>) -> String {
+    shanghai(at, "%Y-%m-%d")
+}
+
+/// An instant formatted in Asia/Shanghai (UTC+8 all year since 1991).
+pub(crate) fn shanghai(at: DateTime<Utc>, format: &str) -> String {
     let offset = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix());
-    at.with_timezone(&offset).format("%Y-%m-%d").to_string()
+    at.with_timezone(&offset).format(format).to_string()
 }
 
 /// What one case row adds to the rollup: nothing for a merged duplicate.
@@ -205,36 +210,65 @@ pub async fn apply_delta<C: ConnectionTrait>(
     after: &case::Model,
 ) -> Result<(), DbErr> {
     let old = before.and_then(contribution);
-    for (key, delta) in changes(old, contribution(after)) {
-        add(db, &key, &delta).await?;
-    }
+    let cells: Vec<(RollupKey, [i64; 14])> = changes(old, contribution(after))
+        .into_iter()
+        .map(|(key, delta)| (key, delta.values()))
+        .collect();
+    add(db, &cells).await?;
     crate::department_rollup::apply_delta(db, before, after).await
 }
 
-/// `INSERT … ON CONFLICT (key) DO UPDATE SET c = c + excluded.c`.
-async fn add<C: ConnectionTrait>(db: &C, key: &RollupKey, delta: &Counters) -> Result<(), DbErr> {
-    let mut q = Sql::new(db.get_database_backend());
-    q.push("INSERT INTO case_rollup_daily (day, province_code, city_code, county_key, ")
-        .push(&COLUMNS.join(", "))
-        .push(") VALUES (")
-        .bind(key.day.clone())
-        .push(", ")
-        .bind(key.province_code.clone())
-        .push(", ")
-        .bind(key.city_code.clone())
-        .push(", ")
-        .bind(key.county_key.clone());
-    for v in delta.values() {
-        q.push(", ").bind(v);
+/// Cells an upsert statement carries at most: 18 parameters a cell keep 1,000 cells
+/// under SQLite's limit of 32,766 bound parameters.
+pub const CELLS_PER_STATEMENT: usize = 1000;
+
+/// Adds each cell's counters: `INSERT … ON CONFLICT (key) DO UPDATE SET c = c +
+/// excluded.c`, one statement per [`CELLS_PER_STATEMENT`] cells (a bulk writer's
+/// batch, or the one or two cells of a single case's change).
+pub async fn add<C: ConnectionTrait>(
+    db: &C,
+    cells: &[(RollupKey, [i64; 14])],
+) -> Result<(), DbErr> {
+    for chunk in cells.chunks(CELLS_PER_STATEMENT) {
+        let mut q = Sql::new(db.get_database_backend());
+        q.push("INSERT INTO case_rollup_daily (day, province_code, city_code, county_key, ")
+            .push(&COLUMNS.join(", "))
+            .push(") VALUES ");
+        for (i, (key, values)) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" })
+                .bind(key.day.clone())
+                .push(", ")
+                .bind(key.province_code.clone())
+                .push(", ")
+                .bind(key.city_code.clone())
+                .push(", ")
+                .bind(key.county_key.clone());
+            for v in values {
+                q.push(", ").bind(*v);
+            }
+            q.push(")");
+        }
+        q.push(" ON CONFLICT (day, province_code, city_code, county_key) DO UPDATE SET ");
+        let sets: Vec<String> = COLUMNS
+            .iter()
+            .map(|c| format!("{c} = case_rollup_daily.{c} + excluded.{c}"))
+            .collect();
+        q.push(&sets.join(", "));
+        db.execute_raw(q.build()).await?;
     }
-    q.push(") ON CONFLICT (day, province_code, city_code, county_key) DO UPDATE SET ");
-    let sets: Vec<String> = COLUMNS
-        .iter()
-        .map(|c| format!("{c} = case_rollup_daily.{c} + excluded.{c}"))
-        .collect();
-    q.push(&sets.join(", "));
-    db.execute_raw(q.build()).await?;
     Ok(())
+}
+
+/// Adds `counters` to a bulk writer's running total of one cell.
+pub fn accumulate<K: std::hash::Hash + Eq>(
+    cells: &mut std::collections::HashMap<K, [i64; 14]>,
+    key: K,
+    counters: &Counters,
+) {
+    let cell = cells.entry(key).or_default();
+    for (sum, v) in cell.iter_mut().zip(counters.values()) {
+        *sum += v;
+    }
 }
 
 /// Every cell of the table, for checks: key → counters (zero cells left out).

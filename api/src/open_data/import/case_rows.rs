@@ -68,7 +68,7 @@ pub(super) fn new_cases_text(backend: DbBackend, rows: usize) -> String {
 }
 
 /// `INSERT INTO table (columns) VALUES (…), (…)` for `rows` rows, then `tail`.
-pub(super) fn insert_text(
+fn insert_text(
     backend: DbBackend,
     table: &str,
     columns: &[&str],

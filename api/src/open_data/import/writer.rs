@@ -3,7 +3,7 @@
 //! `external_id` already stored, the case events that replay to each stored status, and
 //! the batch's exact delta to `case_rollup_daily` and `case_rollup_department_monthly`.
 
-use super::case_rows::{case_values, insert_text, new_cases_text, CASE_COLUMNS};
+use super::case_rows::{case_values, new_cases_text, CASE_COLUMNS};
 use super::row::ImportRow;
 use super::trail::trail_sql;
 use crate::clock;
@@ -160,27 +160,19 @@ impl Writer {
                 outcome.imported += 1;
                 new_ids.push(*id);
                 if let Some((key, counters)) = rollup::contribution(model) {
-                    let cell = cells.entry(key).or_default();
-                    for (sum, v) in cell.iter_mut().zip(counters.values()) {
-                        *sum += v;
-                    }
+                    rollup::accumulate(&mut cells, key, &counters);
                 }
                 if let Some((key, counters)) = department_rollup::contribution(model) {
-                    let cell = department_cells.entry(key).or_default();
-                    for (sum, v) in cell.iter_mut().zip(counters.values()) {
-                        *sum += v;
-                    }
+                    rollup::accumulate(&mut department_cells, key, &counters);
                 }
             }
         }
         self.insert_trails(&txn, new_ids).await?;
-        self.add_to_rollup(&txn, cells).await?;
-        // 18 parameters a cell: 1,000 cells a statement stay under SQLite's limit.
+        let cells: Vec<(RollupKey, [i64; 14])> = cells.into_iter().collect();
+        rollup::add(&txn, &cells).await?;
         let department_cells: Vec<(DepartmentKey, [i64; 14])> =
             department_cells.into_iter().collect();
-        for chunk in department_cells.chunks(1000) {
-            department_rollup::add(&txn, chunk).await?;
-        }
+        department_rollup::add(&txn, &department_cells).await?;
         txn.commit().await?;
         Ok(outcome)
     }
@@ -464,56 +456,6 @@ impl Writer {
             let values: Vec<Value> = chunk.iter().map(|id| Value::from(*id)).collect();
             txn.execute_raw(Statement::from_sql_and_values(self.backend, sql, values))
                 .await?;
-        }
-        Ok(())
-    }
-
-    /// Adds the batch's counters to their cells in one statement per 1,000 cells.
-    async fn add_to_rollup(
-        &mut self,
-        txn: &DatabaseTransaction,
-        cells: HashMap<RollupKey, [i64; 14]>,
-    ) -> Result<(), DbErr> {
-        if cells.is_empty() {
-            return Ok(());
-        }
-        let mut columns = vec!["day", "province_code", "city_code", "county_key"];
-        columns.extend(rollup::COLUMNS);
-        let mut values = Vec::with_capacity(cells.len() * columns.len());
-        for (key, counters) in cells {
-            values.push(key.day.into());
-            values.push(key.province_code.into());
-            values.push(key.city_code.into());
-            values.push(key.county_key.into());
-            values.extend(counters.into_iter().map(Value::from));
-        }
-        let sets: Vec<String> = rollup::COLUMNS
-            .iter()
-            .map(|c| format!("{c} = case_rollup_daily.{c} + excluded.{c}"))
-            .collect();
-        // Built per call: the tail is not static, and this runs once a batch.
-        let tail = format!(
-            " ON CONFLICT (day, province_code, city_code, county_key) DO UPDATE SET {}",
-            sets.join(", ")
-        );
-        let width = columns.len();
-        for chunk in values.chunks(1000 * width) {
-            let sql = format!(
-                "{}{tail}",
-                insert_text(
-                    self.backend,
-                    "case_rollup_daily",
-                    &columns,
-                    chunk.len() / width,
-                    ""
-                )
-            );
-            txn.execute_raw(Statement::from_sql_and_values(
-                self.backend,
-                sql,
-                chunk.to_vec(),
-            ))
-            .await?;
         }
         Ok(())
     }
