@@ -251,7 +251,24 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
 /// A connection to a database migrated to the current schema.
 async fn migrated(url: &str) -> Result<sea_orm::DatabaseConnection, Box<dyn std::error::Error>> {
-    let db = crate::db::connect(url, None).await?;
-    crate::db::migrate(&db).await?;
-    Ok(db)
+    let ready = async {
+        let db = crate::db::connect(url, None).await?;
+        crate::db::migrate(&db).await?;
+        Ok::<_, sea_orm::DbErr>(db)
+    };
+    ready.await.map_err(|e| {
+        // A read-only URL can read a migrated database but neither set up nor migrate
+        // one, and SQLite's "attempt to write a readonly database" does not say why a
+        // write was tried.
+        if url.contains("mode=ro") {
+            format!(
+                "{e}; the URL opens the database read-only, so it must already be a minyi \
+                 database at the current schema: migrate it once through a writable URL \
+                 (`minyi --database-url … migrate up`)"
+            )
+            .into()
+        } else {
+            e.into()
+        }
+    })
 }

@@ -242,7 +242,12 @@ async fn batches_are_refused_unless_enabled_and_then_bounded() {
         "batched requests are not enabled on this server"
     );
 
-    let app = sqlite_app_with(|config| config.limits.max_batch = 2).await;
+    let app = sqlite_app_with(|config| {
+        config.limits.max_batch = 2;
+        // No refill between the two operations, so the balance shows both costs exactly.
+        config.limits.rate.restore_per_second = 0;
+    })
+    .await;
     let answer = post(&app, None, two).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     let results = answer.body.as_array().expect("an array of results");

@@ -566,6 +566,26 @@ db_test!(the_cli_export_equals_the_http_export, |app| async move {
     assert!(!target.exists(), "nothing written on a refused export");
 });
 
+#[test]
+fn an_export_through_a_read_only_url_of_an_unmigrated_database_says_why_it_fails() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("empty.db");
+    std::fs::write(&file, b"").unwrap_or_else(|e| panic!("{e}"));
+    let output = Command::new(minyi_tests::process::minyi_binary())
+        .arg("--database-url")
+        .arg(format!("sqlite://{}?mode=ro", file.display()))
+        .args(["export", "cases", "--format", "csv"])
+        .output()
+        .unwrap_or_else(|e| panic!("running minyi: {e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(output.stdout.is_empty(), "no rows without a schema");
+    assert!(
+        stderr.contains("the URL opens the database read-only") && stderr.contains("migrate up"),
+        "{stderr}"
+    );
+}
+
 /// Writes each test once for both engines with a data directory for releases.
 macro_rules! release_test {
     ($name:ident, |$app:ident, $dir:ident| $body:expr) => {
