@@ -10,6 +10,10 @@
 
 use std::collections::HashMap;
 
+mod meter;
+
+pub use meter::SpanMeter;
+
 use chrono::{
     DateTime, Datelike, Days, LocalResult, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc, Weekday,
 };

@@ -357,6 +357,8 @@ async fn durations<C: ConnectionTrait>(
         resp_d: Vec<f64>,
     }
     let mut found: HashMap<Key, Durations> = HashMap::new();
+    // Every measured span starts at or after the window's start and ends by as-of.
+    let meter = calendar.meter(w.from, w.as_of.min(w.now.max(Utc::now())));
     for row in db.query_all_raw(q.build()).await? {
         let key: Key = (row.try_get("", "g1")?, fold(row.try_get("", "g2")?));
         let acc: DateTime<Utc> = row.try_get("", "acc_at")?;
@@ -365,10 +367,10 @@ async fn durations<C: ConnectionTrait>(
         let d = found.entry(key).or_default();
         if let Some(rep) = rep {
             d.reply_h.push(WorkCalendar::clock_hours(acc, rep));
-            d.reply_d.push(calendar.working_days_between(acc, rep));
+            d.reply_d.push(meter.working_days_between(acc, rep));
         }
         d.resp_h.push(WorkCalendar::clock_hours(acc, resp));
-        d.resp_d.push(calendar.working_days_between(acc, resp));
+        d.resp_d.push(meter.working_days_between(acc, resp));
     }
     for (key, mut d) in found {
         let s = out.entry(key).or_default();

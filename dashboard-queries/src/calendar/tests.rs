@@ -524,4 +524,42 @@ proptest! {
         let n = f64::from(n);
         prop_assert!(elapsed >= n - 1e-9 && elapsed <= n + 1.0 + 1e-9, "elapsed {elapsed}");
     }
+
+    #[test]
+    fn a_meter_measures_every_span_bit_for_bit_like_the_calendar(
+        secs in 1_514_736_000i64..1_798_732_800i64,
+        length in 0i64..(40 * 86_400),
+        nanos in 0u32..1_000_000_000,
+    ) {
+        let cal = official();
+        let start = DateTime::from_timestamp(secs, nanos).expect("in range");
+        let end = start + TimeDelta::seconds(length);
+        // A meter made for a range inside the span falls back past its table; one made
+        // for the whole span walks the table.
+        for meter in [
+            cal.meter(start, end),
+            cal.meter(start - TimeDelta::days(3), end + TimeDelta::days(3)),
+            cal.meter(start + TimeDelta::days(2), start + TimeDelta::days(4)),
+        ] {
+            let measured = meter.working_days_between(start, end);
+            prop_assert_eq!(measured.to_bits(), cal.working_days_between(start, end).to_bits());
+        }
+    }
+
+    #[test]
+    fn a_meter_agrees_with_the_calendar_across_midnight_clock_changes(
+        secs in 1_514_736_000i64..1_798_732_800i64,
+        length in 0i64..(20 * 86_400),
+    ) {
+        // São Paulo moved its clocks at midnight until 2019: skipped and repeated
+        // midnights, 23- and 25-hour days.
+        let cal = WorkCalendar::new(chrono_tz::America::Sao_Paulo, []);
+        let start = DateTime::from_timestamp(secs, 0).expect("in range");
+        let end = start + TimeDelta::seconds(length);
+        let meter = cal.meter(start, end);
+        prop_assert_eq!(
+            meter.working_days_between(start, end).to_bits(),
+            cal.working_days_between(start, end).to_bits()
+        );
+    }
 }
