@@ -5,7 +5,7 @@
 //! the GraphQL resolver runs), so the GraphQL overhead can be read off.
 //!
 //!     bench --url http://127.0.0.1:18080 --key SECRET \
-//!           --database-url 'sqlite://…' [--region 510000] [--seconds 20]
+//!           --database-url 'sqlite://…' [--region 510000] [--seconds 20] [--only a,b]
 //!
 //! Every phase is bounded: at most `--reps` requests (default 40) and `--seconds`
 //! seconds per query and concurrency.
@@ -30,6 +30,14 @@ struct Args {
     region: String,
     seconds: u64,
     reps: usize,
+    /// Substrings of query names (`--only a,b`): run only those queries.
+    only: Vec<String>,
+}
+
+impl Args {
+    fn wants(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| name.contains(o.as_str()))
+    }
 }
 
 fn args() -> Result<Args, BoxError> {
@@ -40,6 +48,7 @@ fn args() -> Result<Args, BoxError> {
         region: "510000".into(),
         seconds: 20,
         reps: 40,
+        only: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -51,6 +60,13 @@ fn args() -> Result<Args, BoxError> {
             "--region" => a.region = value()?,
             "--seconds" => a.seconds = value()?.parse()?,
             "--reps" => a.reps = value()?.parse()?,
+            "--only" => {
+                a.only = value()?
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            }
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -208,7 +224,7 @@ async fn main() -> Result<(), BoxError> {
         "{:<30} {:>9} {:>9} | {:>9} {:>9} {:>8}",
         "GraphQL query", "c1 p50", "c1 p95", "c8 p50", "c8 p95", "c8 req/s"
     );
-    for (name, key, query) in &mix {
+    for (name, key, query) in mix.iter().filter(|(name, _, _)| a.wants(name)) {
         let mk = |client: reqwest::Client| {
             let url = a.url.clone();
             let key = key.map(str::to_string);
@@ -377,7 +393,7 @@ async fn main() -> Result<(), BoxError> {
             }),
         ),
     ];
-    for (name, call) in calls {
+    for (name, call) in calls.into_iter().filter(|(name, _)| a.wants(name)) {
         let call = Arc::new(call);
         let mk = || {
             let call = call.clone();
