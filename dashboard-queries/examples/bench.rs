@@ -174,6 +174,8 @@ async fn main() -> Result<(), BoxError> {
     let first = today.with_day(1).unwrap_or(today);
     let to = midnight(first.checked_add_months(Months::new(1)).unwrap_or(first));
     let from = midnight(first.checked_sub_months(Months::new(11)).unwrap_or(first));
+    // The Shanghai midnight that starts the current month: "as of last month-end".
+    let month_start = midnight(first);
     let vars = json!({ "r": a.region, "from": from, "to": to });
     let sf = STATS_FIELDS;
     let mix: Vec<(&str, Option<&str>, String)> = vec![
@@ -388,6 +390,52 @@ async fn main() -> Result<(), BoxError> {
                     let w = Window::new(from, to, Some(Utc::now() - chrono::Duration::days(30)))?
                         .without_durations();
                     stats(&*db, &s, &StatsFilter::default(), &w).await?;
+                    Ok(())
+                })
+            }),
+        ),
+        (
+            "province stats, as of 30 days ago, scan",
+            Box::new(move |db, s| {
+                Box::pin(async move {
+                    // One second off a Shanghai midnight: the same cases, read by the
+                    // scan rather than the daily rollup.
+                    let w = Window::new(
+                        from + chrono::Duration::seconds(1),
+                        to,
+                        Some(Utc::now() - chrono::Duration::days(30)),
+                    )?
+                    .without_durations();
+                    stats(&*db, &s, &StatsFilter::default(), &w).await?;
+                    Ok(())
+                })
+            }),
+        ),
+        (
+            "department ranking, as of last month-end",
+            Box::new(move |db, s| {
+                Box::pin(async move {
+                    let w = Window::new(from, to, Some(month_start))?.without_durations();
+                    ranking(
+                        &*db,
+                        RankUnit::Department,
+                        &RankWeights::default(),
+                        &s,
+                        &StatsFilter::default(),
+                        &w,
+                        20,
+                    )
+                    .await?;
+                    Ok(())
+                })
+            }),
+        ),
+        (
+            "12-month series, as of last month-end",
+            Box::new(move |db, s| {
+                Box::pin(async move {
+                    let w = Window::new(from, to, Some(month_start))?.without_durations();
+                    time_series(&*db, Interval::Month, &s, &StatsFilter::default(), &w).await?;
                     Ok(())
                 })
             }),
