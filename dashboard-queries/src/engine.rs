@@ -5,9 +5,9 @@
 //! - **current** (`as_of >= now`): no event can be later than as-of, so the facts are
 //!   the columns of `cases` that every writer keeps current; `base` is the scoped,
 //!   windowed rows themselves and the whole answer is one `GROUP BY`.
-//! - **as of the past**: the events of the scoped cases are aggregated per case with
-//!   `MIN/MAX(CASE WHEN at <= as_of …)` in one grouped subquery (the "latest" facts use a
-//!   sortable `(at, id)` key prefixed to the value), then aggregated again.
+//! - **as of the past** ([`crate::past`]): the current rows of the cases with no event
+//!   and no rating after as-of, `UNION ALL` the others rebuilt from their events with
+//!   `MIN/MAX(CASE WHEN at <= as_of …)` in one grouped subquery.
 //!
 //! One statement aggregates the counts; a second (only when durations are asked for)
 //! fetches the acceptance/reply/response instants of the answered cases, since medians
@@ -45,41 +45,6 @@ pub(crate) type Key = (i64, Option<String>);
 /// Maps a raw dimension key to the key of the group it belongs to.
 pub(crate) type Fold<'a> = &'a (dyn Fn(Option<String>) -> Option<String> + Sync);
 
-/// Length of the sortable `(at, id)` prefix: 14 digits of time, 19 of id.
-const KEY_LEN: usize = 33;
-
-/// A text key that sorts like `(at, id)` of the row `alias` (column `at_col`).
-fn sort_key(backend: DbBackend, alias: &str, at_col: &str) -> String {
-    match backend {
-        DbBackend::Postgres => format!(
-            "(to_char({alias}.{at_col} AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISS') || \
-             lpad(CAST({alias}.id AS TEXT), 19, '0'))"
-        ),
-        _ => format!("(strftime('%Y%m%d%H%M%S', {alias}.{at_col}) || printf('%019d', {alias}.id))"),
-    }
-}
-
-/// The value after the key prefix of a `sort_key || value` aggregate, as a timestamp.
-fn key_time(backend: DbBackend, expr: &str) -> String {
-    let start = KEY_LEN + 1;
-    match backend {
-        DbBackend::Postgres => format!("CAST(SUBSTR({expr}, {start}) AS TIMESTAMPTZ)"),
-        _ => format!("SUBSTR({expr}, {start})"),
-    }
-}
-
-fn key_text(expr: &str) -> String {
-    format!("SUBSTR({expr}, {})", KEY_LEN + 1)
-}
-
-/// A timestamp column as text (for `key || value`).
-fn ts_text(backend: DbBackend, expr: &str) -> String {
-    match backend {
-        DbBackend::Postgres => format!("CAST({expr} AS TEXT)"),
-        _ => expr.to_string(),
-    }
-}
-
 /// Appends the bucket index of `c.submitted_at`: a binary search over the bucket
 /// starts, so a daily series costs ~12 comparisons per row, not 365.
 fn push_bucket(q: &mut Sql, buckets: &[DateTime<Utc>], offset: usize) {
@@ -101,7 +66,7 @@ fn push_bucket(q: &mut Sql, buckets: &[DateTime<Utc>], offset: usize) {
 }
 
 /// `g1, g2` of a `cases c` row.
-fn push_keys(q: &mut Sql, r: &Resolved, buckets: &[DateTime<Utc>], by: GroupBy) {
+pub(crate) fn push_keys(q: &mut Sql, r: &Resolved, buckets: &[DateTime<Utc>], by: GroupBy) {
     if buckets.is_empty() {
         q.push("CAST(0 AS BIGINT)");
     } else {
@@ -122,7 +87,7 @@ fn push_keys(q: &mut Sql, r: &Resolved, buckets: &[DateTime<Utc>], by: GroupBy) 
 }
 
 /// The scoped, windowed cases: ` FROM cases c WHERE …`.
-fn push_cases(q: &mut Sql, r: &Resolved, w: &Window) {
+pub(crate) fn push_cases(q: &mut Sql, r: &Resolved, w: &Window) {
     q.push(" FROM cases c WHERE c.submitted_at >= ")
         .bind(w.from)
         .push(" AND c.submitted_at < ")
@@ -139,7 +104,7 @@ fn push_base(q: &mut Sql, r: &Resolved, w: &Window, buckets: &[DateTime<Utc>], b
     if w.is_current() {
         push_current_base(q, r, w, buckets, by);
     } else {
-        push_past_base(q, r, w, buckets, by);
+        crate::past::push_past_base(q, r, w, buckets, by);
     }
 }
 
@@ -151,7 +116,21 @@ fn push_current_base(
     buckets: &[DateTime<Utc>],
     by: GroupBy,
 ) {
-    q.push("WITH base AS (SELECT ");
+    q.push("WITH base AS (");
+    push_current_rows(q, r, w, buckets, by);
+    q.push(")");
+}
+
+/// `SELECT <the columns of base> FROM cases c WHERE …`: the scoped, windowed, unmerged
+/// current rows (also the untouched part of a past base, [`crate::past`]).
+pub(crate) fn push_current_rows(
+    q: &mut Sql,
+    r: &Resolved,
+    w: &Window,
+    buckets: &[DateTime<Utc>],
+    by: GroupBy,
+) {
+    q.push("SELECT ");
     push_keys(q, r, buckets, by);
     q.push(
         ", c.accepted_at AS acc_at, c.rejected_at AS rej_at, c.first_replied_at AS rep_at, \
@@ -161,97 +140,12 @@ fn push_current_base(
          CAST(c.status AS TEXT) AS st, CAST(c.rating_level AS TEXT) AS rl, c.repeat_of",
     );
     push_cases(q, r, w);
-    // Every merge is at or before now ≤ as-of.
-    q.push(" AND c.duplicate_of IS NULL)");
+    // A merged row was merged at or before its last event: at or before now, and, for
+    // an untouched case of a past base, at or before as-of.
+    q.push(" AND c.duplicate_of IS NULL");
 }
 
-/// Facts rebuilt from the trail, one grouped pass over the scoped cases' events.
-fn push_past_base(q: &mut Sql, r: &Resolved, w: &Window, buckets: &[DateTime<Utc>], by: GroupBy) {
-    let backend = q.backend();
-    let t = w.as_of;
-    let ek = sort_key(backend, "e", "at");
-    let due = ts_text(backend, "e.reply_due_at");
-
-    q.push("WITH sc AS (SELECT c.id, c.submitted_at, c.duplicate_of, c.repeat_of, ");
-    push_keys(q, r, buckets, by);
-    push_cases(q, r, w);
-    q.push("), ag AS (SELECT e.case_id");
-    // First instant of an action, at or before as-of.
-    for (action, col) in [
-        ("'accept'", "acc_at"),
-        ("'reject'", "rej_at"),
-        ("'reply'", "rep_at"),
-        ("'respond', 'reply'", "resp_at"),
-    ] {
-        q.push(", MIN(CASE WHEN e.action IN (")
-            .push(action)
-            .push(") AND e.at <= ")
-            .bind(t)
-            .push(&format!(" THEN e.at END) AS {col}"));
-    }
-    // The first merge ever (a duplicate counts until then).
-    q.push(", MIN(CASE WHEN e.action = 'merge' THEN e.at END) AS merge_at");
-    // The first reopen, as a sortable key.
-    q.push(", MIN(CASE WHEN e.action = 'reopen' AND e.at <= ")
-        .bind(t)
-        .push(&format!(" THEN {ek} END) AS r1"));
-    // The latest accept/extend deadline (valid as the first-round one when no reopen
-    // came before it).
-    q.push(
-        ", MAX(CASE WHEN e.action IN ('accept', 'extend') AND e.reply_due_at IS NOT NULL \
-         AND e.at <= ",
-    )
-    .bind(t)
-    .push(&format!(" THEN {ek} || {due} END) AS d1k"));
-    // The deadline in force and the status: the latest event carrying one.
-    q.push(", MAX(CASE WHEN e.reply_due_at IS NOT NULL AND e.at <= ")
-        .bind(t)
-        .push(&format!(" THEN {ek} || {due} END) AS dnk"));
-    q.push(", MAX(CASE WHEN e.to_status IS NOT NULL AND e.at <= ")
-        .bind(t)
-        .push(&format!(
-            " THEN {ek} || CAST(e.to_status AS TEXT) END) AS stk \
-             FROM sc JOIN case_events e ON e.case_id = sc.id GROUP BY e.case_id)"
-        ));
-    // Cases with an accept/extend after their first reopen: the first-round deadline is
-    // the latest one before that reopen (a second, small grouped join).
-    q.push(&format!(
-        ", fx AS (SELECT e.case_id, MAX({ek} || {due}) AS d1k FROM ag \
-         JOIN case_events e ON e.case_id = ag.case_id WHERE ag.r1 IS NOT NULL \
-         AND SUBSTR(ag.d1k, 1, {KEY_LEN}) > ag.r1 \
-         AND e.action IN ('accept', 'extend') AND e.reply_due_at IS NOT NULL \
-         AND {ek} < ag.r1 GROUP BY e.case_id)"
-    ));
-    // The latest rating at as-of.
-    let gk = sort_key(backend, "g", "rated_at");
-    q.push(&format!(
-        ", rt AS (SELECT g.case_id, MAX({gk} || CAST(g.level AS TEXT)) AS k \
-         FROM sc JOIN ratings g ON g.case_id = sc.id WHERE g.rated_at <= "
-    ))
-    .bind(t)
-    .push(" GROUP BY g.case_id)");
-    let due1 = key_time(
-        backend,
-        &format!(
-            "CASE WHEN ag.r1 IS NULL OR SUBSTR(ag.d1k, 1, {KEY_LEN}) < ag.r1 \
-             THEN ag.d1k ELSE fx.d1k END"
-        ),
-    );
-    q.push(&format!(
-        ", base AS (SELECT sc.g1, sc.g2, ag.acc_at, ag.rej_at, ag.rep_at, ag.resp_at, \
-         {due1} AS due1, {} AS due_now, {} AS st, {} AS rl, sc.repeat_of \
-         FROM sc LEFT JOIN ag ON ag.case_id = sc.id LEFT JOIN fx ON fx.case_id = sc.id \
-         LEFT JOIN rt ON rt.case_id = sc.id \
-         WHERE sc.duplicate_of IS NULL OR COALESCE(ag.merge_at, sc.submitted_at) > ",
-        key_time(backend, "ag.dnk"),
-        key_text("ag.stk"),
-        key_text("rt.k"),
-    ))
-    .bind(t)
-    .push(")");
-}
-
-const OPEN: &str = "('accepted', 'assigned', 'in_progress')";
+pub(crate) const OPEN: &str = "('accepted', 'assigned', 'in_progress')";
 
 /// Every metric for the cases of `r` in `w`, grouped by (bucket, `fold(by)`). Groups
 /// without cases are absent: callers zero-fill.
@@ -268,6 +162,9 @@ pub(crate) async fn aggregate<C: ConnectionTrait>(
 
     if let Some(rollup) = rollup_for(r, w, buckets, by) {
         let mut out = from_rollup(db, rollup, r, w, buckets, by, fold).await?;
+        if !w.is_current() {
+            crate::past_rollup::correct(db, r, w, buckets, by, fold, &mut out).await?;
+        }
         if w.durations && out.values().any(|s| s.accepted > 0) {
             durations(db, r, w, buckets, by, fold, &mut out).await?;
         }
@@ -442,8 +339,8 @@ impl Rollup {
     }
 }
 
-/// Which rollup answers a question, if any; both need it as of now, no channel, kind
-/// or category filter, and a region scope of none, a province or a city (their cells
+/// Which rollup answers a question, if any; both need no channel, kind or category
+/// filter (as of the past too: [`crate::past_rollup`] sets the cells right for as-of), and a region scope of none, a province or a city (their cells
 /// know no county for other scopes, and no filter dimension).
 /// - the daily one: no department scope, grouped by nothing, the child region or time
 ///   buckets, over whole Shanghai days;
@@ -454,8 +351,7 @@ impl Rollup {
 /// Anything else scans `cases`.
 fn rollup_for(r: &Resolved, w: &Window, buckets: &[DateTime<Utc>], by: GroupBy) -> Option<Rollup> {
     let level = r.region.as_ref().map(|x| x.level);
-    let common = w.is_current()
-        && r.filter.channel.is_none()
+    let common = r.filter.channel.is_none()
         && r.filter.kind.is_none()
         && r.filter.category_id.is_none()
         && matches!(

@@ -15,6 +15,8 @@ mod engine;
 mod error;
 mod hot;
 mod model;
+mod past;
+mod past_rollup;
 mod queries;
 mod ranking;
 mod sql;

@@ -165,30 +165,13 @@ async fn later_events_do_not_change_an_earlier_as_of_answer() {
         let series_before = time_series(&t.db, Interval::Day, &scope, &filter, &w)
             .await
             .unwrap();
-        // Later: case 3 is replied and rated, case 1 is reopened with a new deadline,
-        // case 6 is closed; and a new case arrives inside the window.
-        let later = vec![
-            CaseHistory {
-                events: vec![ev(6, 0, A::Reply, Some(S::Replied), None)],
-                ratings: vec![(RatingLevel::Dissatisfied, at(6, 1))],
-                ..cases[2].clone()
-            },
-            CaseHistory {
-                events: vec![ev(7, 0, A::Reopen, Some(S::InProgress), Some(at(9, 0)))],
-                ratings: vec![(RatingLevel::Dissatisfied, at(6, 23))],
-                ..cases[0].clone()
-            },
-            CaseHistory {
-                events: vec![ev(8, 0, A::Close, Some(S::Closed), None)],
-                ratings: vec![],
-                ..cases[5].clone()
-            },
-        ];
-        insert_trails(&t.db, &later).await;
-        let mut late_case = case(7, vec![submit(5, 1)]);
-        late_case.submitted_at = at(5, 1);
-        insert(&t.db, &[late_case]).await;
-        cases.push(case(7, vec![submit(5, 1)]));
+        // Later, written as the writers write (row, rollups and trail together): case 3
+        // is replied and rated, case 1 is reopened with a new deadline, case 6 is
+        // closed; and a new case arrives inside the window.
+        cases = write_later(&t.db, &cases, &later_writes(&cases)).await;
+        let late_case = case(7, vec![submit(5, 1)]);
+        insert(&t.db, std::slice::from_ref(&late_case)).await;
+        cases.push(late_case);
 
         let after = stats(&t.db, &scope, &filter, &w).await.unwrap();
         assert_eq!(after, before, "{}", t.name);
@@ -203,6 +186,139 @@ async fn later_events_do_not_change_an_earlier_as_of_answer() {
         assert_eq!(now.received, 6);
         assert_eq!(now.dissatisfied, 2, "the latest rating of case 1 counts");
         assert_eq!(now.closed, 1, "case 1 was reopened, case 6 closed");
+    }
+}
+
+/// What happens to the worked example after day 5: case 3 is replied (day 6) and rated
+/// dissatisfied, case 1 is rated dissatisfied again (day 6) and reopened with a new
+/// deadline (day 7), case 6 is closed (day 8).
+fn later_writes(cases: &[CaseHistory]) -> Vec<CaseHistory> {
+    vec![
+        CaseHistory {
+            events: vec![ev(6, 0, A::Reply, Some(S::Replied), None)],
+            ratings: vec![(RatingLevel::Dissatisfied, at(6, 1))],
+            ..cases[2].clone()
+        },
+        CaseHistory {
+            events: vec![ev(7, 0, A::Reopen, Some(S::InProgress), Some(at(9, 0)))],
+            ratings: vec![(RatingLevel::Dissatisfied, at(6, 23))],
+            ..cases[0].clone()
+        },
+        CaseHistory {
+            events: vec![ev(8, 0, A::Close, Some(S::Closed), None)],
+            ratings: vec![],
+            ..cases[5].clone()
+        },
+    ]
+}
+
+#[tokio::test]
+async fn a_bulletin_as_of_a_past_instant_from_the_rollups_is_unchanged_by_later_events() {
+    for t in databases().await {
+        let cases = worked_example();
+        insert(&t.db, &cases).await;
+        // March 2025 in Shanghai (whole days and whole months), seen at day 5 with the
+        // wall clock later: the past as-of path of both rollups.
+        let march = Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap() - Duration::hours(8);
+        let april = Utc.with_ymd_and_hms(2025, 4, 1, 0, 0, 0).unwrap() - Duration::hours(8);
+        let w = Window::new(march, april, Some(at(5, 0))).unwrap();
+        assert!(!w.is_current());
+        let sichuan = Scope {
+            region_code: Some("510000".into()),
+            department_id: None,
+        };
+        let f = StatsFilter::default();
+        // received, accepted, rejected, due, replied when due, on time, closed, replied,
+        // rated, satisfied, dissatisfied, overdue now, repeats.
+        let counts = |s: &dashboard_queries::Stats| {
+            [
+                s.received,
+                s.accepted,
+                s.rejected,
+                s.due,
+                s.replied_when_due,
+                s.on_time,
+                s.closed,
+                s.replied,
+                s.rated,
+                s.satisfied,
+                s.dissatisfied,
+                s.overdue_now,
+                s.repeats,
+            ]
+        };
+        let bulletin = |w: Window| {
+            let (db, f, sichuan) = (&t.db, &f, &sichuan);
+            async move {
+                let province = stats(db, sichuan, f, &w).await.unwrap();
+                let cities = breakdown(db, Dimension::Region, sichuan, f, &w)
+                    .await
+                    .unwrap();
+                let departments = breakdown(db, Dimension::Department, sichuan, f, &w)
+                    .await
+                    .unwrap();
+                let mut rows = vec![("province".to_string(), counts(&province))];
+                // Only the groups with cases (a region breakdown lists every city).
+                for g in cities.into_iter().filter(|g| g.stats.received > 0) {
+                    rows.push((format!("city {}", g.key), counts(&g.stats)));
+                }
+                for g in departments {
+                    rows.push((format!("department {}", g.key), counts(&g.stats)));
+                }
+                rows
+            }
+        };
+        // By hand, at day 5: cases 1–4 in Chengdu with department 2 (case 5, merged on
+        // day 0, does not count), case 6 in Mianyang with department 3, accepted on day
+        // 1 with its deadline on day 10 (not due). Case 1 replied on time and rated
+        // satisfied and closed; case 2 replied late; case 3 assigned and overdue since
+        // day 1; case 4 rejected.
+        let chengdu = [4, 3, 1, 3, 2, 1, 1, 2, 1, 1, 0, 1, 0];
+        let mianyang = [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        let want = vec![
+            (
+                "province".to_string(),
+                [5, 4, 1, 3, 2, 1, 1, 2, 1, 1, 0, 1, 1],
+            ),
+            ("city 510100".to_string(), chengdu),
+            ("city 510700".to_string(), mianyang),
+            ("department 2".to_string(), chengdu),
+            ("department 3".to_string(), mianyang),
+        ];
+        assert_eq!(
+            bulletin(w).await,
+            want,
+            "{}: before the later events",
+            t.name
+        );
+
+        // After day 5: cases 1, 3 and 6 change, case 7 arrives in March after day 5.
+        let cases = write_later(&t.db, &cases, &later_writes(&cases)).await;
+        insert(&t.db, &[case(7, vec![submit(5, 1)])]).await;
+        assert_eq!(bulletin(w).await, want, "{}: after them", t.name);
+        // The scan (one second off the month start: the same cases) agrees.
+        let scan = Window::new(march + Duration::seconds(1), april, Some(at(5, 0))).unwrap();
+        assert_eq!(bulletin(scan).await, want, "{}: the scan", t.name);
+        // And a later bulletin sees the later events: case 6 due (day 10, inclusive)
+        // and unreplied; case 1 reopened (not closed, overdue since day 9), rated
+        // dissatisfied; case 3 replied late and rated dissatisfied; case 6 closed.
+        let today = stats(&t.db, &sichuan, &f, &w.at(at(10, 0))).await.unwrap();
+        assert_eq!(
+            counts(&today),
+            [6, 4, 1, 4, 3, 1, 1, 3, 2, 0, 2, 1, 1],
+            "{}: at day 10 ({} cases written)",
+            t.name,
+            cases.len()
+        );
+        // The past answer was read from the cells: without them it counts no case.
+        t.db.execute_unprepared("DELETE FROM case_rollup_daily")
+            .await
+            .unwrap();
+        t.db.execute_unprepared("DELETE FROM case_rollup_department_monthly")
+            .await
+            .unwrap();
+        let province = stats(&t.db, &sichuan, &f, &w).await.unwrap();
+        assert_ne!(province.received, 5, "{}: the cells were read", t.name);
     }
 }
 

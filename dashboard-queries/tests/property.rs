@@ -1,6 +1,7 @@
 //! Every metric from the engine equals a naive computation over the raw events, for
 //! random case histories, scopes, filters, windows and as-of instants, on both paths:
-//! the event path (as-of in the past: rebuilt from the trail) and the fast path (as-of
+//! the past path (as-of in the past: the cases touched later rebuilt from the trail,
+//! the others read from their current rows; scan and rollups) and the fast path (as-of
 //! at or after now: read from the current case rows, which the generator fills exactly
 //! as the writers do).
 
@@ -183,21 +184,33 @@ async fn check(seed: u64, n: usize, picks: [u64; 4]) {
         // corrections for deadlines still ahead of as-of); it must give the naive answer
         // too, for stats, child regions and day/week/month points.
         let midnight = base_time() - Duration::hours(8);
-        let aligned = dashboard_queries::Window::new(
+        let aligned_now = dashboard_queries::Window::new(
             midnight + Duration::days(from),
             midnight + Duration::days(to),
             Some(end),
         )
         .unwrap()
         .with_now(end);
+        // The same days as of an instant inside the histories, the clock later: the
+        // rollups set right for the past (cases submitted or touched after it, and
+        // deadlines ahead of it), with events after it in the tables.
+        let mid = base_time() + Duration::seconds((picks[1] % (70 * 86_400)) as i64);
+        let aligned_past = dashboard_queries::Window {
+            as_of: mid,
+            ..aligned_now.with_now(Utc::now())
+        };
+        assert!(!aligned_past.is_current());
         let none = StatsFilter::default();
-        for code in [
-            None,
-            Some("510000"),
-            Some("510100"),
-            Some("440000"),
-            Some("441900"),
-        ] {
+        for (aligned, code) in [aligned_now, aligned_past].into_iter().flat_map(|w| {
+            [
+                None,
+                Some("510000"),
+                Some("510100"),
+                Some("440000"),
+                Some("441900"),
+            ]
+            .map(|code| (w, code))
+        }) {
             let scope = Scope {
                 region_code: code.map(Into::into),
                 department_id: None,
@@ -249,6 +262,15 @@ async fn check(seed: u64, n: usize, picks: [u64; 4]) {
         let min_cases = 1 + (picks[2] % 4) as i64;
         let ctx = format!("{} seed {seed} months {m0}..{m1}", t.name);
         check_departments(db, &cases, &cal, top, &months, min_cases, picks[3], &ctx).await;
+        // The same months as of the instant inside the histories (the monthly rollup
+        // set right for the past).
+        let months_past = Window {
+            as_of: mid,
+            ..months.with_now(Utc::now())
+        };
+        let ctx = format!("{ctx} as of {mid}");
+        let pick = picks[3] / 125;
+        check_departments(db, &cases, &cal, top, &months_past, min_cases, pick, &ctx).await;
         for w in [current, past] {
             let points = time_series(db, Interval::Week, &Scope::default(), filter, &w)
                 .await

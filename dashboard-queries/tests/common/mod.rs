@@ -842,3 +842,33 @@ pub fn window(from_day: i64, to_day: i64, as_of: DateTime<Utc>) -> Window {
     )
     .unwrap()
 }
+
+/// Writes later events and ratings of cases already inserted, as the writers do: each
+/// case's row becomes the row of its whole history (`cases[i]` with `later[i]`'s events
+/// and ratings appended), with the rollup delta of that write, and the new events and
+/// ratings join the trail. Returns the whole histories.
+pub async fn write_later(
+    db: &DatabaseConnection,
+    cases: &[CaseHistory],
+    later: &[CaseHistory],
+) -> Vec<CaseHistory> {
+    let mut whole = cases.to_vec();
+    for add in later {
+        let i = whole
+            .iter()
+            .position(|c| c.id == add.id)
+            .expect("a later write of a case already inserted");
+        let before = row_after(&whole[i], whole[i].events.len(), whole[i].ratings.len());
+        whole[i].events.extend(add.events.iter().cloned());
+        whole[i].ratings.extend(add.ratings.iter().cloned());
+        let after = row_after(&whole[i], whole[i].events.len(), whole[i].ratings.len());
+        let mut am = case::ActiveModel::from(after.clone()).reset_all();
+        am.id = sea_orm::ActiveValue::Unchanged(after.id);
+        am.update(db).await.expect("update case");
+        dashboard_queries::rollup::apply_delta(db, Some(&before), &after)
+            .await
+            .expect("rollup update");
+    }
+    insert_trails(db, later).await;
+    whole
+}
