@@ -93,7 +93,7 @@ pub(crate) async fn correct<C: ConnectionTrait>(
          AND (ev = 0 OR due_now < "
     ))
     .bind(t)
-    .push(")) THEN sg ELSE 0 END) AS BIGINT) AS overdue_now FROM d GROUP BY g1, g2");
+    .push(") THEN sg ELSE 0 END) AS BIGINT) AS overdue_now FROM d GROUP BY g1, g2");
 
     for row in db.query_all_raw(q.build()).await? {
         let key: Key = (row.try_get("", "g1")?, fold(row.try_get("", "g2")?));
