@@ -17,6 +17,7 @@ mod hot;
 mod model;
 mod queries;
 mod ranking;
+mod ranking_ends;
 mod sql;
 
 pub use buckets::intervals;
@@ -29,3 +30,4 @@ pub use ranking::{
     bottom_alerts, rank, rank_history, ranking, score, BottomAlert, MonthlyRanking, RankUnit,
     RankWeights, RankingRow,
 };
+pub use ranking_ends::{ranking_ends, RankingEnds};
