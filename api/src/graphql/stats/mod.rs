@@ -284,9 +284,10 @@ impl StatsQuery {
             .collect())
     }
 
-    /// Departments or child regions ranked by the composite index. `first` and `last`
-    /// keep only the top and the bottom ranked units (ranks stay those of the whole
-    /// ranking; ineligible units are in neither end); without them, every unit.
+    /// Departments or child regions ranked by the composite index. `first: N` and
+    /// `last: M` keep only the top N and the bottom M ranked units, in rank order, each
+    /// once (ranks stay those of the whole ranking; ineligible units are in neither end;
+    /// 0 empties that end); without both, every unit.
     #[allow(clippy::too_many_arguments)]
     async fn ranking(
         &self,
@@ -299,8 +300,7 @@ impl StatsQuery {
         to: DateTime<Utc>,
         as_of: Option<DateTime<Utc>>,
         min_cases: Option<i32>,
-        #[graphql(desc = "The top N ranked units (0: none from the top).")] first: Option<i32>,
-        #[graphql(desc = "The bottom N ranked units, in rank order (0: none from the bottom).")]
+        first: Option<i32>,
         last: Option<i32>,
     ) -> ApiResult<Vec<RankingRow>> {
         let ends = ends_of(first, last)?;
