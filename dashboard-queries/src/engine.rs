@@ -493,8 +493,8 @@ fn rollup_for(r: &Resolved, w: &Window, buckets: &[DateTime<Utc>], by: GroupBy) 
 /// (migration 000013): `(province_code, department_key, month, counters…)`.
 const RANKING_INDEX: &str = "idx_case_rollup_department_monthly_ranking";
 
-/// Whether SQLite is to be told [`RANKING_INDEX`]: a province's (or the country's, no
-/// region) cells grouped by department, no time buckets, no department scope.
+/// Whether SQLite is to be told [`RANKING_INDEX`]: a province's cells grouped by
+/// department, no time buckets, no department scope.
 fn ranking_index_serves(
     backend: DbBackend,
     rollup: Rollup,
@@ -572,8 +572,9 @@ async fn from_rollup<C: ConnectionTrait>(
     }
     q.push(&format!(" FROM {} c ", rollup.table()));
     if ranking_index_serves(backend, rollup, r, by, &periods) {
-        // SQLite's planner prefers the primary key's (province, month) range and sorts
-        // ~72k cells of a province year for the grouping; the index streams them.
+        // Named so that the plan does not hang on the planner's estimates: the primary
+        // key's (province, month) range would sort ~66k cells of a province year for
+        // the grouping; the index streams them in department order.
         q.push("INDEXED BY ").push(RANKING_INDEX).push(" ");
     }
     q.push(&format!("WHERE {period} >= "))
