@@ -271,7 +271,7 @@ mod tests {
         let s =
             shape("{ ranking(unit: DEPARTMENT, first: 50000, last: 3) { rank unit { id name } } }");
         assert_eq!(s.nodes, 0);
-        assert_eq!(s.fields, 4);
+        assert_eq!(s.fields, 5); // ranking rank unit id name
     }
 
     #[test]
