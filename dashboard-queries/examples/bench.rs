@@ -13,8 +13,8 @@
 use chrono::{Datelike, Months, NaiveDate, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use dashboard_queries::{
-    breakdown, rank_history, ranking, stats, time_series, Dimension, Interval, RankUnit,
-    RankWeights, Scope, StatsFilter, Window,
+    breakdown, rank_history, ranking, ranking_ends, stats, time_series, Dimension, Interval,
+    RankUnit, RankWeights, RankingEnds, Scope, StatsFilter, Window,
 };
 use serde_json::{json, Value};
 use std::future::Future;
@@ -205,6 +205,11 @@ async fn main() -> Result<(), BoxError> {
             "query($r:String,$from:DateTime!,$to:DateTime!){ ranking(unit:DEPARTMENT, scope:{regionCode:$r}, from:$from, to:$to, minCases:20) { rank unit { id name } score eligible stats { received replyRate onTimeRate satisfactionRate } } }".to_string(),
         ),
         (
+            "department ranking, top 20 + bottom 3",
+            Some(&a.key),
+            "query($r:String,$from:DateTime!,$to:DateTime!){ ranking(unit:DEPARTMENT, scope:{regionCode:$r}, from:$from, to:$to, minCases:20, first:20, last:3) { rank unit { id name } score eligible stats { received replyRate onTimeRate satisfactionRate } } }".to_string(),
+        ),
+        (
             "overdue list",
             Some(&a.key),
             "query($r:String){ cases(filter:{overdue:true, regionCode:$r}, first:20) { nodes { id title status } } }".to_string(),
@@ -326,6 +331,30 @@ async fn main() -> Result<(), BoxError> {
                         &StatsFilter::default(),
                         &w,
                         20,
+                    )
+                    .await?;
+                    Ok(())
+                })
+            }),
+        ),
+        (
+            "department ranking, top 20 + bottom 3",
+            Box::new(move |db, s| {
+                Box::pin(async move {
+                    let w = Window::new(from, to, None)?.without_durations();
+                    let ends = RankingEnds {
+                        first: Some(20),
+                        last: Some(3),
+                    };
+                    ranking_ends(
+                        &*db,
+                        RankUnit::Department,
+                        &RankWeights::default(),
+                        &s,
+                        &StatsFilter::default(),
+                        &w,
+                        20,
+                        ends,
                     )
                     .await?;
                     Ok(())

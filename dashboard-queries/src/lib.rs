@@ -19,6 +19,7 @@ mod past;
 mod past_rollup;
 mod queries;
 mod ranking;
+mod ranking_ends;
 mod sql;
 
 pub use buckets::intervals;
@@ -31,3 +32,4 @@ pub use ranking::{
     bottom_alerts, rank, rank_history, ranking, score, BottomAlert, MonthlyRanking, RankUnit,
     RankWeights, RankingRow,
 };
+pub use ranking_ends::{ranking_ends, RankingEnds};

@@ -90,6 +90,15 @@ pub async fn breakdown_series<C: ConnectionTrait>(
     grouped(db, &r, &w, &boundaries, by).await
 }
 
+/// Whether department groups are labelled with their names here, or left with an
+/// empty label for a caller that keeps only a few of them (ranking ends) and names
+/// those (names are one query per 1,000 departments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Labels {
+    Named,
+    Later,
+}
+
 /// The groups of `by` for each time bucket (`boundaries` are the starts of buckets
 /// 1..n; none → one bucket). Used by breakdown, ranking history and hot topics.
 pub(crate) async fn grouped<C: ConnectionTrait>(
@@ -98,6 +107,18 @@ pub(crate) async fn grouped<C: ConnectionTrait>(
     w: &Window,
     boundaries: &[DateTime<Utc>],
     by: Dimension,
+) -> Result<Vec<Vec<StatsGroup>>, Error> {
+    grouped_labelled(db, r, w, boundaries, by, Labels::Named).await
+}
+
+/// [`grouped`], with department names read here or [`Labels::Later`].
+pub(crate) async fn grouped_labelled<C: ConnectionTrait>(
+    db: &C,
+    r: &Resolved,
+    w: &Window,
+    boundaries: &[DateTime<Utc>],
+    by: Dimension,
+    labels: Labels,
 ) -> Result<Vec<Vec<StatsGroup>>, Error> {
     let listed = listed_groups(db, r, by).await?;
     let mut found = match by {
@@ -129,7 +150,7 @@ pub(crate) async fn grouped<C: ConnectionTrait>(
         k.dedup();
         k
     };
-    let groups = group_list(db, r, by, &keys, listed).await?;
+    let groups = group_list(db, r, by, &keys, listed, labels).await?;
     let buckets = boundaries.len() + 1;
     let mut out = Vec::with_capacity(buckets);
     for b in 0..buckets {
@@ -164,6 +185,7 @@ async fn group_list<C: ConnectionTrait>(
     by: Dimension,
     found: &[Option<String>],
     listed: Vec<GroupSpec>,
+    labels: Labels,
 ) -> Result<Vec<GroupSpec>, Error> {
     let mut out: Vec<GroupSpec> = listed;
     match by {
@@ -196,11 +218,17 @@ async fn group_list<C: ConnectionTrait>(
                 .flatten()
                 .filter_map(|k| k.parse().ok())
                 .collect();
-            let names = names_by_id(db, "departments", &ids).await?;
+            let names = match labels {
+                Labels::Named => names_by_id(db, "departments", &ids).await?,
+                Labels::Later => HashMap::new(),
+            };
             let mut sorted = ids.clone();
             sorted.sort_unstable();
             for id in sorted {
-                let label = names.get(&id).cloned().unwrap_or_else(|| format!("#{id}"));
+                let label = match labels {
+                    Labels::Named => department_label(&names, id),
+                    Labels::Later => String::new(),
+                };
                 out.push((vec![Some(id.to_string())], id.to_string(), label, false));
             }
             if found.contains(&None) {
@@ -281,6 +309,11 @@ async fn top_categories<C: ConnectionTrait>(db: &C) -> Result<HashMap<String, St
         out.insert(id.to_string(), parent.to_string());
     }
     Ok(out)
+}
+
+/// A department's label: its name, or `#id` for an id no department row has.
+pub(crate) fn department_label(names: &HashMap<i32, String>, id: i32) -> String {
+    names.get(&id).cloned().unwrap_or_else(|| format!("#{id}"))
 }
 
 /// `id → name` of the given rows of a table with integer ids (one query).

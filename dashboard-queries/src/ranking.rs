@@ -5,6 +5,7 @@
 use crate::buckets::intervals;
 use crate::model::{Dimension, Interval, Scope, Stats, StatsFilter, StatsGroup, Window};
 use crate::queries::grouped;
+use crate::ranking_ends::{ranking_ends, RankingEnds};
 use crate::sql::resolve;
 use crate::Error;
 use chrono::{DateTime, Utc};
@@ -53,7 +54,7 @@ impl Default for RankWeights {
 }
 
 impl RankWeights {
-    fn check(&self) -> Result<(), Error> {
+    pub(crate) fn check(&self) -> Result<(), Error> {
         let all = [
             self.reply_rate,
             self.on_time_rate,
@@ -175,7 +176,7 @@ pub fn rank_with(
     rows
 }
 
-fn dimension(unit: RankUnit) -> Dimension {
+pub(crate) fn dimension(unit: RankUnit) -> Dimension {
     match unit {
         RankUnit::Department => Dimension::Department,
         RankUnit::Region => Dimension::Region,
@@ -183,7 +184,7 @@ fn dimension(unit: RankUnit) -> Dimension {
 }
 
 /// Keeps real units only: the "unassigned" / "scope's own level" groups are not units.
-fn units(groups: Vec<StatsGroup>, unit: RankUnit, scope: &Scope) -> Vec<StatsGroup> {
+pub(crate) fn units(groups: Vec<StatsGroup>, unit: RankUnit, scope: &Scope) -> Vec<StatsGroup> {
     groups
         .into_iter()
         .filter(|g| match unit {
@@ -204,15 +205,8 @@ pub async fn ranking<C: ConnectionTrait>(
     window: &Window,
     min_cases: i64,
 ) -> Result<Vec<RankingRow>, Error> {
-    weights.check()?;
-    window.validate()?;
-    let w = window.normalized();
-    let r = resolve(db, scope, filter).await?;
-    let mut all = grouped(db, &r, &w, &[], dimension(unit)).await?;
-    let groups = units(all.pop().unwrap_or_default(), unit, scope);
-    let results = panel_results(db, unit, weights, &w).await?;
-    let third_party = third_party_scores(&results, w.from, w.to);
-    Ok(rank_with(groups, &third_party, weights, min_cases))
+    let ends = RankingEnds::ALL;
+    ranking_ends(db, unit, weights, scope, filter, window, min_cases, ends).await
 }
 
 /// One department's result on one closed panel, with the panel's period.
@@ -227,7 +221,7 @@ pub struct PanelResult {
 
 /// The department results of panels closed by `as_of` whose period overlaps the window
 /// (one query; none when the ranking does not weigh the third-party score).
-async fn panel_results<C: ConnectionTrait>(
+pub(crate) async fn panel_results<C: ConnectionTrait>(
     db: &C,
     unit: RankUnit,
     weights: &RankWeights,

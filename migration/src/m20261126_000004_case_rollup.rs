@@ -40,7 +40,7 @@ const PLACE: [&str; 6] = [
 
 /// (name, key, covered columns) of the indexes that find the cases whose deadlines
 /// are still ahead (`dashboard_queries` names them in `INDEXED BY` on SQLite).
-const DEADLINE_INDEXES: [(&str, &str, &[&str]); 2] = [
+pub(crate) const DEADLINE_INDEXES: [(&str, &str, &[&str]); 2] = [
     (
         "idx_cases_rollup_first_due",
         "first_reply_due_at",

@@ -15,6 +15,12 @@ use std::collections::{HashMap, HashSet};
 /// The page size a connection returns without `first`/`last` (the resolvers' default).
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 
+/// Fields whose `first`/`last` keep the two ends of a list the server computes whole
+/// (`ranking`: the top and the bottom units), not a page of a connection: they never
+/// return more rows than the same field without them, so they are measured like any
+/// plain list, and `ranking(first: 20, last: 3)` is not refused as a big page.
+const ENDS_NOT_PAGES: [&str; 1] = ["ranking"];
+
 /// What a document measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Shape {
@@ -144,6 +150,9 @@ impl<'a> Walker<'a> {
     /// The page a connection field returns: its `first`/`last`, or the default page when
     /// it is a connection (paged arguments, or `edges`/`nodes` selected) without them.
     fn page_size(&self, field: &Field) -> Option<u64> {
+        if ENDS_NOT_PAGES.contains(&field.name.node.as_str()) {
+            return None;
+        }
         let paged = ["first", "last"]
             .iter()
             .filter_map(|arg| field.get_argument(arg))
@@ -255,6 +264,14 @@ mod tests {
         );
         // a: 100; b: 10 + 10×5; c: cases without a page size selects no page: 0.
         assert_eq!(s.nodes, 160);
+    }
+
+    #[test]
+    fn the_ends_of_a_ranking_are_not_a_page() {
+        let s =
+            shape("{ ranking(unit: DEPARTMENT, first: 50000, last: 3) { rank unit { id name } } }");
+        assert_eq!(s.nodes, 0);
+        assert_eq!(s.fields, 5); // ranking rank unit id name
     }
 
     #[test]

@@ -130,6 +130,21 @@ pub(super) fn window(
     Ok(if durations { w } else { w.without_durations() })
 }
 
+/// The ends of a ranking asked for: `first`/`last` must not be negative.
+fn ends_of(first: Option<i32>, last: Option<i32>) -> ApiResult<dq::RankingEnds> {
+    let end = |name: &str, n: Option<i32>| {
+        n.map(|n| {
+            usize::try_from(n)
+                .map_err(|_| ApiError::bad_input(format!("`{name}` must not be negative, got {n}")))
+        })
+        .transpose()
+    };
+    Ok(dq::RankingEnds {
+        first: end("first", first)?,
+        last: end("last", last)?,
+    })
+}
+
 fn min_cases_of(min_cases: Option<i32>) -> ApiResult<i64> {
     match min_cases {
         None => Ok(0),
@@ -269,7 +284,10 @@ impl StatsQuery {
             .collect())
     }
 
-    /// Departments or child regions ranked by the composite index.
+    /// Departments or child regions ranked by the composite index. `first: N` and
+    /// `last: M` keep only the top N and the bottom M ranked units, in rank order, each
+    /// once (ranks stay those of the whole ranking; ineligible units are in neither end;
+    /// 0 empties that end); without both, every unit.
     #[allow(clippy::too_many_arguments)]
     async fn ranking(
         &self,
@@ -282,7 +300,10 @@ impl StatsQuery {
         to: DateTime<Utc>,
         as_of: Option<DateTime<Utc>>,
         min_cases: Option<i32>,
+        first: Option<i32>,
+        last: Option<i32>,
     ) -> ApiResult<Vec<RankingRow>> {
+        let ends = ends_of(first, last)?;
         let db = ctx.db()?;
         let scope = scope_for(db, ctx.principal()?, scope).await?;
         let filter = filter_of(filter)?;
@@ -300,7 +321,14 @@ impl StatsQuery {
                  eligibility would tell suppressed counts",
             ));
         }
-        let rows = dq::ranking(
+        // Public township rankings mask each unit against all of its siblings: the
+        // engine ranks them all and the ends are cut after the masks. Otherwise the
+        // engine cuts them (and names only the units kept).
+        let engine_ends = match sup {
+            Some(_) => dq::RankingEnds::ALL,
+            None => ends,
+        };
+        let rows = dq::ranking_ends(
             db,
             unit_in(unit),
             &weights,
@@ -308,6 +336,7 @@ impl StatsQuery {
             &filter,
             &w,
             min_cases_of(min_cases)?,
+            engine_ends,
         )
         .await?;
         let Some(sup) = sup else {
@@ -330,7 +359,9 @@ impl StatsQuery {
             let masks = sup.siblings(&cells, &parent);
             rows.iter().map(|r| r.unit_id.clone()).zip(masks).collect()
         };
-        rows.into_iter()
+        // Masks are of the whole ranking (siblings), so the ends are cut after them.
+        ends.keep(rows)
+            .into_iter()
             .map(|r| {
                 let mask = masks.get(&r.unit_id).copied().ok_or_else(|| {
                     ApiError::Internal(format!("no suppression mask for unit {}", r.unit_id))
