@@ -328,10 +328,7 @@ impl<'r> Column<'r> {
         match self.value {
             ValueRef::Real(x) => Ok(x),
             ValueRef::Integer(n) => Ok(n as f64),
-            other => Err(self.wrong(format!(
-                "expected a number, found {:?}",
-                other.data_type()
-            ))),
+            other => Err(self.wrong(format!("expected a number, found {:?}", other.data_type()))),
         }
     }
 
