@@ -245,17 +245,15 @@ pub async fn run(
         Some(path) => write_file_atomically(db, job, path).await?,
         None => {
             let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-            pipeline::write_all(db, job, &mut out).await?
+            pipeline::write_all(db, job, &mut stdout.lock()).await?
         }
     };
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
-        "exported {} cases, {} bytes, in {secs:.2} s ({:.0} rows/s); sha256 {}",
+        "exported {} cases, {} bytes, in {secs:.2} s ({:.0} rows/s)",
         written.rows,
         written.bytes,
         written.rows as f64 / secs.max(1e-9),
-        written.sha256
     );
     Ok(())
 }
@@ -275,10 +273,7 @@ pub async fn write_file_atomically(
         .prefix(".minyi-export-")
         .tempfile_in(&dir)
         .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
-    let written = {
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, temp.as_file_mut());
-        pipeline::write_all(db, job, &mut out).await?
-    };
+    let written = pipeline::write_all(db, job, temp.as_file_mut()).await?;
     temp.as_file().sync_all()?;
     temp.persist(path)
         .map_err(|e| format!("cannot write {}: {}", path.display(), e.error))?;

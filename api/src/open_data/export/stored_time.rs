@@ -8,9 +8,20 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset,
 
 /// A stored text timestamp, or `None` when sqlx would refuse it too.
 pub fn from_text(text: &str) -> Option<DateTime<Utc>> {
-    match sqlx_shape(text.as_bytes()) {
+    from_bytes(text.as_bytes())
+}
+
+/// A stored text timestamp as SQLite hands it over (bytes): the shape sqlx writes is read
+/// without a UTF-8 check (its digits and separators are ASCII, checked one by one); any
+/// other spelling must be UTF-8 and goes through sqlx's rules. `None` when sqlx would
+/// refuse it too.
+pub fn from_bytes(bytes: &[u8]) -> Option<DateTime<Utc>> {
+    match sqlx_shape(bytes) {
         Some(t) => Some(t),
-        None => by_sqlx_rules(text).map(|t| t.with_timezone(&Utc)),
+        None => std::str::from_utf8(bytes)
+            .ok()
+            .and_then(by_sqlx_rules)
+            .map(|t| t.with_timezone(&Utc)),
     }
 }
 
@@ -154,6 +165,20 @@ mod tests {
             assert_eq!(from_text(text), None, "{text}");
             assert_eq!(generic(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn bytes_read_like_text_and_invalid_utf8_is_refused() {
+        for text in [
+            "2024-03-01T01:30:00+00:00",
+            "2024-03-01T01:30:00.25Z",
+            "2024-03-01 01:30:00",
+            "2024-03-01T09:30:00+08:00",
+            "2024-02-30T00:00:00+00:00",
+        ] {
+            assert_eq!(from_bytes(text.as_bytes()), from_text(text), "{text}");
+        }
+        assert_eq!(from_bytes(b"2024-03-01 01:30:\xff0"), None);
     }
 
     #[test]
