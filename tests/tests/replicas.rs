@@ -8,6 +8,7 @@ use minyi::keys::KeyGrant;
 use minyi_tests::errors_code;
 use minyi_tests::pg_cluster::{metric_in, wait_for, Answer, Instance, PgCluster};
 use serde_json::{json, Value};
+use std::time::Duration;
 
 const SUBMIT: &str = "mutation($input: SubmitCaseInput!) { \
     submitCase(input: $input) { case { id trackingNumber status } } }";
@@ -164,6 +165,52 @@ async fn reads_stay_correct_while_the_replica_is_down_and_return_to_it_on_postgr
         2.0,
         "reads went back to the replica"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_on_a_replica_that_went_down_between_health_checks_is_answered_by_the_primary_on_postgres(
+) {
+    let cluster = PgCluster::start();
+    // Health checks an hour apart: only the failing read itself can notice the replica is gone.
+    let a = Instance::start_with(&cluster, |config| {
+        config.replicas.check_interval = Duration::from_secs(3600);
+    })
+    .await;
+    let admin = a.create_key(grant(Role::Admin, None)).await;
+    let case = submit(&a, "路灯不亮").await;
+    cluster.wait_until_replica_caught_up().await;
+    assert_eq!(a.get("/readyz").await, (200, "ready".to_string()));
+    assert_found(&read_case(&a, &admin, None, &case.id).await, &case);
+    assert_eq!(a.reads_on("replica").await, 1.0);
+    let primary_before = a.reads_on("primary").await;
+
+    cluster.stop_replica().await;
+    assert_eq!(
+        a.get("/readyz").await,
+        (200, "ready".to_string()),
+        "no health check has run since the replica stopped"
+    );
+    let answer = read_case(&a, &admin, None, &case.id).await;
+    assert_found(&answer, &case);
+    assert!(answer.body.get("errors").is_none(), "{:?}", answer.body);
+    assert_eq!(
+        a.reads_on("replica").await,
+        2.0,
+        "the read went to the replica first"
+    );
+    assert_eq!(
+        a.reads_on("primary").await,
+        primary_before + 1.0,
+        "and ran again on the primary"
+    );
+    assert_eq!(
+        a.get("/readyz").await,
+        (200, "degraded".to_string()),
+        "the failed read took the replica out of rotation at once"
+    );
+    assert_found(&read_case(&a, &admin, None, &case.id).await, &case);
+    assert_eq!(a.reads_on("replica").await, 2.0, "no read tries it again");
+    assert_eq!(a.reads_on("primary").await, primary_before + 2.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,6 @@
 
 use crate::auth::Principal;
 use crate::config::Limits;
-use crate::graphql::loaders::Loaders;
 use crate::limits::cost::Ledger;
 use crate::limits::persisted::{self, PersistedQueries, PersistedQueryRef};
 use crate::limits::{self as request_limits, Exceeded};
@@ -16,13 +15,17 @@ use async_graphql::ServerError;
 use poem::http::{header, HeaderValue, StatusCode};
 use poem::web::Data;
 use poem::{handler, Body, IntoResponse, Request, Response};
-use sea_orm::DatabaseConnection;
 use serde_json::json;
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
+mod caller;
 mod get;
+mod rerun;
 
+use caller::{caller_of, Caller};
+use rerun::{copy_of, has_internal_error, with_context};
+
+pub(crate) use caller::peer_ip;
 pub use get::graphql_get;
 
 /// What GraphQL over HTTP keeps between requests: the rate-limit buckets and the
@@ -47,39 +50,6 @@ pub fn graphql_error(status: StatusCode, code: &str, message: &str) -> Response 
         .status(status)
         .content_type("application/json")
         .body(json!({"errors": [{"message": message, "extensions": {"code": code}}]}).to_string())
-}
-
-async fn principal_of(req: &Request, db: &DatabaseConnection) -> Result<Principal, Response> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(Principal::public());
-    };
-    let secret = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    let unauthenticated =
-        |message: &str| graphql_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
-    let Some(secret) = secret else {
-        return Err(unauthenticated(
-            "the Authorization header must be `Bearer <api key>`",
-        ));
-    };
-    match Principal::from_secret(db, secret).await {
-        Ok(principal) => Ok(principal),
-        Err(crate::error::ApiError::Unauthenticated) => {
-            Err(unauthenticated("the API key is unknown or revoked"))
-        }
-        Err(err) => {
-            tracing::error!(error = ?err, "resolving an API key failed");
-            Err(graphql_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "INTERNAL",
-                "internal error",
-            ))
-        }
-    }
 }
 
 /// Gives every error a `code`: errors the server did not classify (syntax, validation)
@@ -111,30 +81,6 @@ fn first_error_code(response: &async_graphql::Response) -> Option<String> {
     })
 }
 
-/// The id the access log gave this request (it also sets the `x-request-id` header).
-fn request_id_of(req: &Request) -> String {
-    req.data::<crate::telemetry::RequestId>()
-        .map(|id| id.as_str().to_string())
-        .unwrap_or_default()
-}
-
-/// Whose bucket pays: the key's own for keyed callers, the client IP's for the public.
-fn bucket_key_of(req: &Request, principal: &Principal) -> BucketKey {
-    match principal.key_id {
-        Some(id) => BucketKey::ApiKey(id),
-        None => BucketKey::Ip(peer_ip(req)),
-    }
-}
-
-/// The client's IP address. Without a TCP peer (never the case behind poem's
-/// TcpListener) all such callers share one bucket rather than escaping the limit.
-pub(crate) fn peer_ip(req: &Request) -> IpAddr {
-    req.remote_addr()
-        .as_socket_addr()
-        .map(|addr| addr.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Method {
     Get,
@@ -149,15 +95,6 @@ struct Outcome {
     /// A GET asked for a mutation: 405, nothing ran.
     mutation_over_get: bool,
     /// A mutation ran with replicas configured: the primary's WAL position after it.
-    consistency: Option<crate::replicas::Lsn>,
-}
-
-/// The caller of one HTTP request, resolved once for all its operations.
-struct Caller {
-    principal: Principal,
-    bucket: BucketKey,
-    request_id: String,
-    /// The consistency token the caller sent (`X-Minyi-Consistency`), when replicas are configured.
     consistency: Option<crate::replicas::Lsn>,
 }
 
@@ -197,17 +134,45 @@ async fn run_operation(
             // caller's token); a mutation and everything inside it uses the primary. The
             // per-request connection overrides the schema's (the primary) in every
             // resolver and DataLoader.
-            let db = if read_only {
-                state.reads.for_read(caller.consistency).await
+            let route = if read_only {
+                Some(state.reads.route_read(caller.consistency).await)
             } else {
-                state.db.clone()
+                None
             };
-            let request = request
-                .data(Loaders::new(&db))
-                .data(db)
-                .data(caller.principal.clone())
-                .data(ledger.clone());
-            let response = execute(state, &caller.principal, &operation, request).await;
+            let db = route
+                .as_ref()
+                .map_or_else(|| state.db.clone(), |r| r.db.clone());
+            // A replica may go down between two health checks: keep what is needed to run
+            // a failed read once more, on the primary.
+            let again = route
+                .as_ref()
+                .filter(|r| r.is_replica())
+                .map(|_| copy_of(&mut request));
+            let response = execute(
+                state,
+                &caller.principal,
+                &operation,
+                with_context(request, db, caller, &ledger),
+            )
+            .await;
+            let response = match (route, again) {
+                (Some(route), Some(again)) if has_internal_error(&response) => {
+                    match state.reads.retry_after_replica_failure(&route).await {
+                        Some(primary) => {
+                            tracing::warn!(operation = %operation, "a read failed on a replica that is now out of rotation: run again on the primary");
+                            execute(
+                                state,
+                                &caller.principal,
+                                &operation,
+                                with_context(again, primary, caller, &ledger),
+                            )
+                            .await
+                        }
+                        None => response,
+                    }
+                }
+                _ => response,
+            };
             let consistency = if read_only {
                 None
             } else {
@@ -398,21 +363,6 @@ fn http_response(
         );
     }
     response
-}
-
-/// Resolves the caller or answers for them (400 malformed consistency token, 401
-/// unknown key, 503 database down).
-async fn caller_of(req: &Request, state: &AppState) -> Result<Caller, Response> {
-    let request_id = request_id_of(req);
-    let consistency = crate::replicas::token::of_request(req, &state.reads)
-        .map_err(|message| graphql_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &message))?;
-    let principal = principal_of(req, &state.db).await?;
-    Ok(Caller {
-        bucket: bucket_key_of(req, &principal),
-        principal,
-        request_id,
-        consistency,
-    })
 }
 
 /// One operation's HTTP answer: 429 with `Retry-After` when rate limited, 405 for a

@@ -54,8 +54,17 @@ impl Ledger {
         }
     }
 
-    /// Draws the request's static cost (at least 1 point) from the caller's bucket.
+    /// Draws the request's static cost (at least 1 point) from the caller's bucket, once:
+    /// a request run again (a read retried on the primary after its replica failed) is
+    /// not charged twice, and one refused stays refused.
     fn pay(&self, cost: u64) -> Result<(), ServerError> {
+        let earlier = self.read();
+        if earlier.paid {
+            return match earlier.throttled {
+                Some(throttled) => Err(rate_limited_error(cost.max(1), &throttled)),
+                None => Ok(()),
+            };
+        }
         let result = self.limiter.draw(&self.key, cost.max(1));
         self.update(|s| {
             s.paid = true;

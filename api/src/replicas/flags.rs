@@ -22,6 +22,10 @@ pub struct ReplicaFlags {
     /// past the token before the primary serves it.
     #[arg(long, env = "MINYI_CONSISTENCY_WAIT", default_value_t = ReplicaSettings::DEFAULT_CONSISTENCY_WAIT.as_millis() as u64, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub consistency_wait: u64,
+    /// Milliseconds between two health checks of the replicas. A read that fails on a
+    /// replica checks it at once (and runs again on the primary when it is down).
+    #[arg(long, env = "MINYI_REPLICA_CHECK_INTERVAL", default_value_t = ReplicaSettings::DEFAULT_CHECK_INTERVAL.as_millis() as u64, value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    pub replica_check_interval: u64,
 }
 
 impl ReplicaFlags {
@@ -35,6 +39,7 @@ impl ReplicaFlags {
                 .collect(),
             max_lag_bytes: self.replica_max_lag_bytes,
             consistency_wait: Duration::from_millis(self.consistency_wait),
+            check_interval: Duration::from_millis(self.replica_check_interval),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The health checker: once a second it asks the primary how far it has written and every
+//! The health checker: once a second (`--replica-check-interval`) it asks the primary how far it has written and every
 //! replica whether it is still a replica (in recovery), how far it has replayed and how
 //! old its last replayed transaction is, and puts each replica in or out of rotation.
 
@@ -7,15 +7,13 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-/// Time between two health checks.
-pub const INTERVAL: Duration = Duration::from_secs(1);
 /// Longest one replica's check may take: an unreachable host must not hold up the others.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Checks until the router is gone (the server stopped).
-pub fn spawn(router: Weak<Inner>) {
+pub fn spawn(router: Weak<Inner>, interval: Duration) {
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(INTERVAL);
+        let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticks.tick().await;
         loop {
@@ -51,6 +49,12 @@ pub async fn check_all(inner: &Arc<Inner>) {
         .iter()
         .map(|replica| check_one(inner, replica, primary));
     futures::future::join_all(checks).await;
+}
+
+/// Checks one replica now (a read on it just failed). The primary's position is not
+/// asked: a replica that answers keeps its last known lag.
+pub async fn recheck(inner: &Inner, replica: &Replica) {
+    check_one(inner, replica, None).await;
 }
 
 /// What a replica says about itself.

@@ -41,11 +41,16 @@ pub struct ReplicaSettings {
     /// How long a read with a consistency token waits for a replica to replay past it
     /// before the primary serves it.
     pub consistency_wait: Duration,
+    /// Time between two health checks of every replica. A read that fails on a replica
+    /// checks that replica at once, so this bounds only how soon a recovered replica
+    /// returns to the rotation and how fresh the lag gauges are.
+    pub check_interval: Duration,
 }
 
 impl ReplicaSettings {
     pub const DEFAULT_MAX_LAG_BYTES: u64 = 16 * 1024 * 1024;
     pub const DEFAULT_CONSISTENCY_WAIT: Duration = Duration::from_millis(500);
+    pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 }
 
 impl Default for ReplicaSettings {
@@ -54,6 +59,7 @@ impl Default for ReplicaSettings {
             urls: Vec::new(),
             max_lag_bytes: Self::DEFAULT_MAX_LAG_BYTES,
             consistency_wait: Self::DEFAULT_CONSISTENCY_WAIT,
+            check_interval: Self::DEFAULT_CHECK_INTERVAL,
         }
     }
 }
@@ -125,6 +131,27 @@ pub struct ReadRouter {
     inner: Arc<Inner>,
 }
 
+/// The connection a read runs on, from [`ReadRouter::route_read`].
+#[derive(Debug, Clone)]
+pub struct ReadRoute {
+    pub db: DatabaseConnection,
+    /// The replica's index in the router, `None` for the primary.
+    replica: Option<usize>,
+}
+
+impl ReadRoute {
+    pub fn is_replica(&self) -> bool {
+        self.replica.is_some()
+    }
+}
+
+fn target_of(replica: Option<usize>) -> Target {
+    match replica {
+        Some(_) => Target::Replica,
+        None => Target::Primary,
+    }
+}
+
 /// How often a token read re-asks the candidate replicas how far they have replayed.
 const TOKEN_POLL_INTERVAL: Duration = Duration::from_millis(20);
 
@@ -187,7 +214,7 @@ impl ReadRouter {
             }),
         };
         health::check_all(&router.inner).await;
-        health::spawn(Arc::downgrade(&router.inner));
+        health::spawn(Arc::downgrade(&router.inner), settings.check_interval);
         Ok(router)
     }
 
@@ -203,51 +230,78 @@ impl ReadRouter {
 
     /// The connection for a read. `at_least`: the consistency token the caller sent.
     pub async fn for_read(&self, at_least: Option<Lsn>) -> DatabaseConnection {
-        let (db, target) = self.choose(at_least).await;
-        if let Some(metrics) = &self.inner.metrics {
-            metrics.observe_read(target);
-        }
-        db
+        self.route_read(at_least).await.db
     }
 
-    async fn choose(&self, at_least: Option<Lsn>) -> (DatabaseConnection, Target) {
+    /// Where a read goes: the connection, and which replica it is (if one).
+    pub async fn route_read(&self, at_least: Option<Lsn>) -> ReadRoute {
+        let (db, replica) = self.choose(at_least).await;
+        if let Some(metrics) = &self.inner.metrics {
+            metrics.observe_read(target_of(replica));
+        }
+        ReadRoute { db, replica }
+    }
+
+    /// After a read failed on the replica of `route`: asks that replica now, rather than
+    /// waiting up to a second for the health checker. When it is out of rotation (down,
+    /// promoted, too far behind), answers the primary, on which the read is worth running
+    /// again; `None` when the route was the primary or the replica still looks healthy
+    /// (the failure was the read's own).
+    pub async fn retry_after_replica_failure(
+        &self,
+        route: &ReadRoute,
+    ) -> Option<DatabaseConnection> {
+        let replica = &self.inner.replicas[route.replica?];
+        health::recheck(&self.inner, replica).await;
+        if replica.status().healthy {
+            return None;
+        }
+        if let Some(metrics) = &self.inner.metrics {
+            metrics.observe_read(Target::Primary);
+        }
+        Some(self.inner.primary.clone())
+    }
+
+    /// The connection and, when it is a replica's, that replica's index.
+    async fn choose(&self, at_least: Option<Lsn>) -> (DatabaseConnection, Option<usize>) {
         let inner = &self.inner;
         let replicas = &inner.replicas;
         if replicas.is_empty() {
-            return (inner.primary.clone(), Target::Primary);
+            return (inner.primary.clone(), None);
         }
         let start = inner.next.fetch_add(1, Ordering::Relaxed);
-        let in_turn = || (0..replicas.len()).map(move |i| &replicas[(start + i) % replicas.len()]);
+        let in_turn = || (0..replicas.len()).map(move |i| (start + i) % replicas.len());
         let Some(needed) = at_least else {
-            return match in_turn().find(|r| r.status().healthy) {
-                Some(replica) => (replica.db.clone(), Target::Replica),
-                None => (inner.primary.clone(), Target::Primary),
+            return match in_turn().find(|&i| replicas[i].status().healthy) {
+                Some(i) => (replicas[i].db.clone(), Some(i)),
+                None => (inner.primary.clone(), None),
             };
         };
         let deadline = tokio::time::Instant::now() + inner.consistency_wait;
         loop {
             // Waiting only helps when some replica is in rotation to catch up.
-            if !in_turn().any(|r| r.status().healthy) {
-                return (inner.primary.clone(), Target::Primary);
+            if !in_turn().any(|i| replicas[i].status().healthy) {
+                return (inner.primary.clone(), None);
             }
-            for replica in in_turn() {
+            for i in in_turn() {
+                let replica = &replicas[i];
                 let status = replica.status();
                 if !status.healthy {
                     continue;
                 }
                 if status.replayed.is_some_and(|lsn| lsn >= needed) {
-                    return (replica.db.clone(), Target::Replica);
+                    return (replica.db.clone(), Some(i));
                 }
                 // Asked live: the health check's answer is up to a second old.
                 if let Some(lsn) = health::replayed(&replica.db, deadline).await {
                     replica.update(|s| s.replayed = Some(lsn.max(s.replayed.unwrap_or(lsn))));
                     if lsn >= needed {
-                        return (replica.db.clone(), Target::Replica);
+                        return (replica.db.clone(), Some(i));
                     }
                 }
             }
             if tokio::time::Instant::now() + TOKEN_POLL_INTERVAL > deadline {
-                return (inner.primary.clone(), Target::Primary);
+                return (inner.primary.clone(), None);
             }
             tokio::time::sleep(TOKEN_POLL_INTERVAL).await;
         }
