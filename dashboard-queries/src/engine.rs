@@ -198,7 +198,26 @@ pub(crate) async fn aggregate<C: ConnectionTrait>(
     .push(" THEN 1 END) AS overdue_now, COUNT(repeat_of) AS repeats FROM base GROUP BY g1, g2");
 
     let mut out: HashMap<Key, Stats> = HashMap::new();
-    for row in db.query_all_raw(q.build()).await? {
+    add_counter_rows(db.query_all_raw(q.build()).await?, fold, &mut out)?;
+
+    if w.durations && out.values().any(|s| s.accepted > 0) {
+        durations(db, r, w, buckets, by, fold, &mut out).await?;
+    }
+    for s in out.values_mut() {
+        finish(s);
+    }
+    Ok(out)
+}
+
+/// Adds rows of counters (`g1`, `g2` and one column per counter of [`Stats`], named
+/// like its field) to their groups in `out`: the scan's answer, or the signed
+/// correction of a past rollup.
+pub(crate) fn add_counter_rows(
+    rows: Vec<sea_orm::QueryResult>,
+    fold: Fold<'_>,
+    out: &mut HashMap<Key, Stats>,
+) -> Result<(), Error> {
+    for row in rows {
         let key: Key = (row.try_get("", "g1")?, fold(row.try_get("", "g2")?));
         let n = |col: &str| row.try_get::<i64>("", col);
         let s = out.entry(key).or_default();
@@ -217,14 +236,7 @@ pub(crate) async fn aggregate<C: ConnectionTrait>(
         s.overdue_now += n("overdue_now")?;
         s.repeats += n("repeats")?;
     }
-
-    if w.durations && out.values().any(|s| s.accepted > 0) {
-        durations(db, r, w, buckets, by, fold, &mut out).await?;
-    }
-    for s in out.values_mut() {
-        finish(s);
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// Fills the duration summaries of the groups from the answered cases' instants.

@@ -95,25 +95,7 @@ pub(crate) async fn correct<C: ConnectionTrait>(
     .bind(t)
     .push(") THEN sg ELSE 0 END) AS BIGINT) AS overdue_now FROM d GROUP BY g1, g2");
 
-    for row in db.query_all_raw(q.build()).await? {
-        let key: Key = (row.try_get("", "g1")?, fold(row.try_get("", "g2")?));
-        let n = |col: &str| row.try_get::<i64>("", col);
-        let s = out.entry(key).or_default();
-        s.received += n("received")?;
-        s.accepted += n("accepted")?;
-        s.rejected += n("rejected")?;
-        s.due += n("due")?;
-        s.replied_when_due += n("replied_when_due")?;
-        s.on_time += n("on_time")?;
-        s.closed += n("closed")?;
-        s.replied += n("replied")?;
-        s.rated += n("rated")?;
-        s.satisfied += n("satisfied")?;
-        s.basically_satisfied += n("basically_satisfied")?;
-        s.dissatisfied += n("dissatisfied")?;
-        s.overdue_now += n("overdue_now")?;
-        s.repeats += n("repeats")?;
-    }
+    crate::engine::add_counter_rows(db.query_all_raw(q.build()).await?, fold, out)?;
     // A group whose cases all came after T (or moved out): the scan has no such group.
     out.retain(|_, s| s.received != 0);
     Ok(())
