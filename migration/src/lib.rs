@@ -17,6 +17,7 @@ mod m20261126_000010_job_runs;
 pub mod m20261126_000011_department_rollup;
 mod m20261126_000012_touched_after_indexes;
 mod m20261126_000013_department_ranking_indexes;
+mod m20261127_000014_city_breakdown_index;
 pub mod partitioning;
 pub mod reference;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000011_department_rollup::Migration),
             Box::new(m20261126_000012_touched_after_indexes::Migration),
             Box::new(m20261126_000013_department_ranking_indexes::Migration),
+            Box::new(m20261127_000014_city_breakdown_index::Migration),
         ]
     }
 }

@@ -23,7 +23,7 @@ pub const RANKING_INDEX: &str = "idx_case_rollup_department_monthly_ranking";
 
 /// `CREATE INDEX name ON table (keys…)` covering `covered` (SQLite has no INCLUDE: the
 /// covered columns trail the key).
-fn covering(
+pub(crate) fn covering(
     backend: DbBackend,
     name: &str,
     table: &str,
