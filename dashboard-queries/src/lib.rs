@@ -20,6 +20,7 @@ mod past_rollup;
 mod queries;
 mod ranking;
 mod ranking_ends;
+mod rollup_read;
 mod sql;
 
 pub use buckets::intervals;

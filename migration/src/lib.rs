@@ -16,7 +16,7 @@ mod m20261126_000009_case_event_notify;
 mod m20261126_000010_job_runs;
 pub mod m20261126_000011_department_rollup;
 mod m20261126_000012_touched_after_indexes;
-mod m20261126_000013_department_ranking_indexes;
+pub mod m20261126_000013_department_ranking_indexes;
 mod m20261127_000014_city_breakdown_index;
 pub mod partitioning;
 pub mod reference;
