@@ -9,6 +9,7 @@ pub mod encode;
 pub mod filter;
 pub mod pipeline;
 pub mod problem;
+pub mod raw_batch;
 pub mod rows;
 pub mod sqlite_reader;
 pub mod stored_time;

@@ -1,27 +1,31 @@
 //! The export's reader on SQLite: its own read-only connection to the database file, on a
-//! blocking thread, lending each row to the encoder straight from the statement.
+//! blocking thread that steps the statement and copies its rows in batches
+//! ([`super::raw_batch`]) to the calling thread, which decodes and encodes them: two
+//! cores for one export.
 //!
 //! Why not sqlx: its SQLite driver copies every value of every row (`sqlite3_value_dup`)
 //! and hands each row from its worker thread to the runtime over a channel, and sea-orm
 //! then looks every column up by name; measured on 1 M cases that was most of the time
-//! of an export. Here a row costs one `sqlite3_step`, text is borrowed where SQLite keeps
-//! it, enums are matched from their stored text, and timestamps in the shape sqlx writes
-//! are read digit by digit ([`super::stored_time`]).
+//! of an export. Here a row costs one `sqlite3_step` and one flat copy of its values,
+//! text is borrowed from the batch, enums are matched from their stored text, and
+//! timestamps in the shape sqlx writes are read digit by digit ([`super::stored_time`]).
 //!
 //! The SQL is the generic path's own (`rows::select` built for SQLite), parameters bound
 //! as sqlx binds them, so both paths select the same rows; the names and the rows are
 //! read in one transaction, one snapshot, as before.
 
+use super::raw_batch::{RawBatch, RawRow};
 use super::rows::{Names, RowView};
 use super::stored_time;
 use crate::db::SQLITE_BUSY_TIMEOUT;
 use chrono::{DateTime, SecondsFormat, Utc};
 use entities::{category, department, region, CaseKind, CaseStatus, Channel, RatingLevel};
 use rusqlite::types::{Value as SqlValue, ValueRef};
-use rusqlite::{Connection, OpenFlags, Row};
+use rusqlite::{Connection, OpenFlags};
 use sea_orm::sea_query::{Query, SqliteQueryBuilder};
 use sea_orm::{DatabaseConnection, Statement, Value};
 use std::path::PathBuf;
+use std::sync::mpsc;
 
 /// Why the SQLite reader stopped.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +39,8 @@ pub enum ReadError {
         found: Vec<String>,
         expected: &'static [&'static str],
     },
+    #[error("export reader thread: {0}")]
+    Thread(String),
     #[error("case column {column}: {problem}")]
     Column {
         column: &'static str,
@@ -101,9 +107,17 @@ pub const COLUMNS: &[&str] = &[
 /// stays flat; the OS page cache does the rest.
 const CACHE_KIB: i64 = 16 * 1024;
 
+/// Batches handed over but not yet decoded. Memory stays under
+/// `(QUEUED + 2) × raw_batch::BYTES` or so, whatever the size of the export.
+const QUEUED: usize = 2;
+
 /// Reads the names and then every row of `statement` (built for SQLite) in one read
 /// transaction, handing each row to `visit`; stops at the first error `visit` returns.
 /// Blocking: run it on a blocking thread. Returns the number of rows.
+///
+/// Two threads: a scoped one steps the statement and copies its rows into
+/// [`RawBatch`]es; the calling thread decodes them and calls `visit` (measured on 1 M
+/// cases, stepping and encoding cost about the same, so the pair nearly halves the time).
 pub fn read<E>(
     file: &SqliteFile,
     statement: &Statement,
@@ -112,22 +126,55 @@ pub fn read<E>(
 where
     E: From<ReadError>,
 {
+    let params = parameters(statement)?;
+    let (names_tx, names_rx) = mpsc::sync_channel::<Names>(1);
+    let (full_tx, full_rx) = mpsc::sync_channel::<RawBatch>(QUEUED);
+    let (empty_tx, empty_rx) = mpsc::channel::<RawBatch>();
+    std::thread::scope(|scope| {
+        let stepper = std::thread::Builder::new()
+            .name("export-sqlite".to_string())
+            .spawn_scoped(scope, || {
+                step(file, &statement.sql, params, names_tx, full_tx, empty_rx)
+            })
+            .map_err(|e| ReadError::Thread(e.to_string()))?;
+        // Returning drops `full_rx`: a stepper still sending stops at its next batch.
+        let decoded = decode(names_rx, full_rx, empty_tx, &mut visit);
+        let stepped = stepper
+            .join()
+            .map_err(|_| ReadError::Thread("the export's SQLite reader panicked".to_string()))?;
+        match (decoded, stepped) {
+            (Err(e), _) => Err(e),
+            // The stepper's error explains why the rows stopped early.
+            (Ok(_), Err(e)) => Err(e.into()),
+            (Ok(count), Ok(())) => Ok(count),
+        }
+    })
+}
+
+/// The stepping thread: its own read-only connection, one read transaction (one
+/// snapshot for the names and the rows), every row copied into batches. Stops quietly
+/// when the decoding thread has gone (it reports its own error).
+fn step(
+    file: &SqliteFile,
+    sql: &str,
+    params: Vec<SqlValue>,
+    names_tx: mpsc::SyncSender<Names>,
+    full_tx: mpsc::SyncSender<RawBatch>,
+    empty_rx: mpsc::Receiver<RawBatch>,
+) -> Result<(), ReadError> {
     let mut conn = Connection::open_with_flags(
         &file.path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(ReadError::from)?;
-    conn.busy_timeout(SQLITE_BUSY_TIMEOUT)
-        .map_err(ReadError::from)?;
-    conn.pragma_update(None, "cache_size", -CACHE_KIB)
-        .map_err(ReadError::from)?;
-    let params = parameters(statement)?;
+    )?;
+    conn.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
     // A read transaction: one snapshot for the names and the rows (WAL blocks no writer).
-    let txn = conn.transaction().map_err(ReadError::from)?;
-    let names = load_names(&txn)?;
-    let mut count = 0u64;
+    let txn = conn.transaction()?;
+    if names_tx.send(load_names(&txn)?).is_err() {
+        return Ok(());
+    }
     {
-        let mut prepared = txn.prepare(&statement.sql).map_err(ReadError::from)?;
+        let mut prepared = txn.prepare(sql)?;
         let found: Vec<String> = prepared
             .column_names()
             .iter()
@@ -137,18 +184,57 @@ where
             return Err(ReadError::Columns {
                 found,
                 expected: COLUMNS,
-            }
-            .into());
+            });
         }
-        let mut rows = prepared
-            .query(rusqlite::params_from_iter(params))
-            .map_err(ReadError::from)?;
-        while let Some(row) = rows.next().map_err(ReadError::from)? {
-            visit(&names, &view(row)?)?;
-            count += 1;
+        let mut rows = prepared.query(rusqlite::params_from_iter(params))?;
+        let fresh = || {
+            empty_rx
+                .try_recv()
+                .unwrap_or_else(|_| RawBatch::new(COLUMNS.len()))
+        };
+        let mut batch = fresh();
+        while let Some(row) = rows.next()? {
+            batch.push(row)?;
+            if batch.is_full() {
+                if full_tx.send(batch).is_err() {
+                    return Ok(());
+                }
+                batch = fresh();
+            }
+        }
+        if !batch.is_empty() && full_tx.send(batch).is_err() {
+            return Ok(());
         }
     }
-    txn.commit().map_err(ReadError::from)?;
+    txn.commit()?;
+    Ok(())
+}
+
+/// The decoding thread: every row of every batch to `visit`, in order; each batch goes
+/// back to the stepper for reuse. Ends when the stepper has sent its last batch (or
+/// stopped: then it has an error to tell).
+fn decode<E>(
+    names_rx: mpsc::Receiver<Names>,
+    full_rx: mpsc::Receiver<RawBatch>,
+    empty_tx: mpsc::Sender<RawBatch>,
+    visit: &mut impl FnMut(&Names, &RowView<'_>) -> Result<(), E>,
+) -> Result<u64, E>
+where
+    E: From<ReadError>,
+{
+    let Ok(names) = names_rx.recv() else {
+        return Ok(0);
+    };
+    let mut count = 0u64;
+    for mut batch in full_rx {
+        for row in batch.rows() {
+            visit(&names, &view(&row)?)?;
+            count += 1;
+        }
+        batch.clear();
+        // The stepper may have finished; a batch it will not reuse is simply dropped.
+        let _ = empty_tx.send(batch);
+    }
     Ok(count)
 }
 
@@ -248,13 +334,12 @@ fn load_names(conn: &Connection) -> Result<Names, ReadError> {
     Ok(names)
 }
 
-/// The current row, borrowed. Column positions follow [`COLUMNS`]. Each column's value
-/// is fetched from SQLite once (type, then text or number) and decoded from there.
-fn view<'r>(row: &'r Row<'_>) -> Result<RowView<'r>, ReadError> {
+/// One copied row, borrowed from its batch. Column positions follow [`COLUMNS`].
+fn view<'r>(row: &RawRow<'r>) -> Result<RowView<'r>, ReadError> {
     let column = |i: usize| -> Result<Column<'r>, ReadError> {
         Ok(Column {
             i,
-            value: row.get_ref(i)?,
+            value: row.get(i),
         })
     };
     Ok(RowView {
@@ -356,5 +441,131 @@ impl<'r> Column<'r> {
             _ => None,
         };
         decoded.ok_or_else(|| self.wrong(format!("invalid datetime: {:?}", self.value)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::DbBackend;
+
+    /// A throwaway database file, removed with its WAL when dropped.
+    struct TempDb(PathBuf);
+
+    impl Drop for TempDb {
+        fn drop(&mut self) {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+            }
+        }
+    }
+
+    /// The name tables and `rows` cases in a table shaped like the export's select
+    /// (the reader takes columns by position); case `i` has a body of `i % 700` bytes, so
+    /// batches fill by rows and by bytes.
+    fn cases_file(test: &str, rows: u32) -> TempDb {
+        let path = std::env::temp_dir().join(format!(
+            "minyi-export-reader-{test}-{}.db",
+            std::process::id()
+        ));
+        let db = TempDb(path);
+        let conn = Connection::open(&db.0).expect("a temporary database file");
+        conn.execute_batch(&format!(
+            "CREATE TABLE regions (code TEXT PRIMARY KEY, name TEXT NOT NULL);
+             CREATE TABLE departments (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+             CREATE TABLE categories (id INTEGER PRIMARY KEY, code TEXT, name TEXT);
+             INSERT INTO regions VALUES ('510000', '四川省');
+             CREATE TABLE cases ({columns});
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows})
+             INSERT INTO cases SELECT i, 'T' || i, '路灯' || i, substr(hex(zeroblob(i % 700)), 1, i % 700),
+                 NULL, 'website', 'complaint', NULL, '510000', '510000', NULL, NULL, NULL,
+                 'closed', '2024-03-01T01:30:00+00:00', NULL, NULL, NULL, NULL, NULL, NULL,
+                 30.5, 104.25
+             FROM n;",
+            columns = COLUMNS.join(", "),
+        ))
+        .expect("the cases");
+        db
+    }
+
+    fn select_all(db: &TempDb) -> (SqliteFile, Statement) {
+        let file = SqliteFile { path: db.0.clone() };
+        let sql = format!("SELECT {} FROM cases ORDER BY id", COLUMNS.join(", "));
+        (file, Statement::from_string(DbBackend::Sqlite, sql))
+    }
+
+    #[test]
+    fn every_row_of_many_batches_arrives_once_in_order_with_its_own_text() {
+        let db = cases_file("order", 5_000);
+        let (file, statement) = select_all(&db);
+        let mut seen = Vec::new();
+        let count = read(&file, &statement, |names, row| {
+            assert_eq!(names.regions.get("510000").map(|n| &**n), Some("四川省"));
+            assert_eq!(row.tracking_number, format!("T{}", row.id));
+            assert_eq!(row.public_title, Some(format!("路灯{}", row.id).as_str()));
+            assert_eq!(row.public_body.map(str::len), Some(row.id as usize % 700));
+            assert_eq!(row.status, CaseStatus::Closed);
+            assert_eq!(row.longitude, Some(104.25));
+            seen.push(row.id);
+            Ok::<(), ReadError>(())
+        })
+        .expect("the export reads");
+        assert_eq!(count, 5_000);
+        assert_eq!(seen, (1..=5_000).collect::<Vec<i64>>());
+    }
+
+    #[test]
+    fn an_error_of_the_visitor_stops_the_read_and_is_the_one_returned() {
+        let db = cases_file("stop", 5_000);
+        let (file, statement) = select_all(&db);
+        let mut visited = 0;
+        let result = read(&file, &statement, |_, row| {
+            visited += 1;
+            if row.id == 2_500 {
+                return Err(ReadError::Parameter("the reader went away".to_string()));
+            }
+            Ok(())
+        });
+        assert_eq!(
+            result.map_err(|e| e.to_string()),
+            Err("export query parameter the reader went away cannot be bound on SQLite".into())
+        );
+        assert_eq!(visited, 2_500, "no row after the failing one is visited");
+    }
+
+    #[test]
+    fn a_statement_with_other_columns_is_refused_before_any_row() {
+        let db = cases_file("columns", 10);
+        let file = SqliteFile { path: db.0.clone() };
+        let statement = Statement::from_string(DbBackend::Sqlite, "SELECT id FROM cases");
+        let mut visited = 0;
+        let result = read(&file, &statement, |_, _| {
+            visited += 1;
+            Ok::<(), ReadError>(())
+        });
+        assert!(
+            matches!(result, Err(ReadError::Columns { ref found, .. }) if found == &["id"]),
+            "{result:?}"
+        );
+        assert_eq!(visited, 0);
+    }
+
+    #[test]
+    fn a_stored_value_the_reader_cannot_decode_names_its_column() {
+        let db = cases_file("decode", 3_000);
+        Connection::open(&db.0)
+            .and_then(|c| c.execute("UPDATE cases SET status = 'lost' WHERE id = 2000", []))
+            .expect("a bad status");
+        let (file, statement) = select_all(&db);
+        let mut visited = 0;
+        let result = read(&file, &statement, |_, _| {
+            visited += 1;
+            Ok::<(), ReadError>(())
+        });
+        assert_eq!(
+            result.map_err(|e| e.to_string()),
+            Err("case column status: unknown value \"lost\"".into())
+        );
+        assert_eq!(visited, 1_999);
     }
 }
