@@ -261,8 +261,13 @@ async fn main() -> Result<(), BoxError> {
         );
     }
 
-    // The same engine calls, directly on the database (no HTTP, no GraphQL).
-    let db = sea_orm::Database::connect(&a.database_url).await?;
+    // The same engine calls, directly on the database (no HTTP, no GraphQL), on
+    // connections set up as the server's are (`api/src/db.rs`): on PostgreSQL, custom
+    // plans only, or after five runs a generic plan walks whole windows and the engine
+    // would look slower than the server that calls it.
+    let mut options = sea_orm::ConnectOptions::new(a.database_url.clone());
+    options.map_sqlx_postgres_opts(|opts| opts.options([("plan_cache_mode", "force_custom_plan")]));
+    let db = sea_orm::Database::connect(options).await?;
     let db = Arc::new(db);
     let scope = Scope {
         region_code: Some(a.region.clone()),
