@@ -124,18 +124,17 @@ mod tests {
     use rusqlite::Connection;
 
     #[test]
-    fn a_batch_gives_back_every_value_of_every_row_as_the_statement_lent_it() {
-        let conn = Connection::open_in_memory().expect("in-memory database");
-        let mut statement = conn
-            .prepare(
-                "SELECT 1, '路灯', NULL, 2.5, x'00ff' \
+    fn a_batch_gives_back_every_value_of_every_row_as_the_statement_lent_it() -> rusqlite::Result<()>
+    {
+        let conn = Connection::open_in_memory()?;
+        let mut statement = conn.prepare(
+            "SELECT 1, '路灯', NULL, 2.5, x'00ff' \
                  UNION ALL SELECT -7, '', 'b', NULL, x''",
-            )
-            .expect("statement");
+        )?;
         let mut batch = RawBatch::new(5);
-        let mut rows = statement.query([]).expect("rows");
-        while let Some(row) = rows.next().expect("step") {
-            batch.push(row).expect("copy");
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            batch.push(row)?;
         }
         assert_eq!(batch.len(), 2);
         let copied: Vec<Vec<ValueRef<'_>>> = batch
@@ -164,5 +163,6 @@ mod tests {
         batch.clear();
         assert!(batch.is_empty());
         assert_eq!(batch.rows().count(), 0);
+        Ok(())
     }
 }
