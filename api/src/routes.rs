@@ -46,7 +46,7 @@ pub fn router(state: AppState) -> impl poem::Endpoint {
 async fn schema_sdl(state: Data<&AppState>) -> Response {
     Response::builder()
         .content_type("text/plain; charset=utf-8")
-        .body(state.schema.sdl())
+        .body(state.schema.guarded().sdl())
 }
 
 #[handler]

@@ -317,6 +317,48 @@ async fn every_answer_reports_its_cost_and_the_bucket() {
     assert!((49_799..50_000).contains(&available), "{available}");
 }
 
+/// The cost guard checks a request in a run that stops before any resolver, and the
+/// request then runs on the schema without extensions: a mutation still happens once
+/// and is charged once.
+#[tokio::test]
+async fn a_mutation_is_checked_and_charged_once_and_runs_once() {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = sqlite_app().await;
+    let submit = "mutation($input: SubmitCaseInput!) { submitCase(input: $input) { case { trackingNumber } } }";
+    let input = json!({
+        "title": "路灯不亮",
+        "body": "小区门口的路灯坏了一周。",
+        "channel": "WEBSITE",
+        "kind": "COMPLAINT",
+        "categoryId": null,
+        "regionCode": "510104",
+        "citizen": { "name": "张三", "phone": "13900000001", "idNumber": null }
+    });
+    let answer = post(
+        &app,
+        None,
+        json!({ "query": submit, "variables": { "input": input } }),
+    )
+    .await;
+    assert_eq!(answer.body.get("errors"), None, "{}", answer.body);
+    let number = data(&answer.body)["submitCase"]["case"]["trackingNumber"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(number.starts_with("MY"), "{}", answer.body);
+    let cost = &answer.body["extensions"]["cost"];
+    let requested = cost["requestedQueryCost"].as_u64().unwrap_or_default();
+    assert!(requested > 0, "{cost}");
+    let available = cost["throttleStatus"]["currentlyAvailable"]
+        .as_u64()
+        .unwrap_or_default();
+    assert_eq!(available, 50_000 - requested, "{cost}");
+    let cases = entities::case::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("cases count");
+    assert_eq!(cases, 1);
+}
+
 /// Capacity 10 points, one point back per second: five `{ regions { code } }` (2 points
 /// each) empty the bucket.
 async fn app_with_a_tiny_bucket() -> TestApp {

@@ -8,6 +8,7 @@ pub mod context;
 pub mod cursor;
 mod department;
 mod evaluation;
+mod guarded;
 mod ids;
 mod live;
 pub mod loaders;
@@ -19,6 +20,8 @@ mod workflow;
 use crate::config::Limits;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use sea_orm::DatabaseConnection;
+
+pub use guarded::{copy_of, MinyiSchema};
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
@@ -41,33 +44,42 @@ pub struct MutationRoot(
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(live::LiveSubscription);
 
-pub type MinyiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+pub type RawSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Builds the schema with the request limits on. The database connection is schema
-/// data; the caller and the DataLoaders are added per request.
+/// Builds the schema with the request limits on, twice ([`MinyiSchema`]): with the
+/// cost guard, and bare. The database connection is schema data; the caller and the
+/// DataLoaders are added per request.
 pub fn build_schema(
     db: DatabaseConnection,
     limits: &Limits,
     suppression: crate::open_data::suppression::Threshold,
     live: crate::live::LiveBus,
 ) -> MinyiSchema {
-    Schema::build(
-        QueryRoot::default(),
-        MutationRoot::default(),
-        SubscriptionRoot::default(),
-    )
-    .data(db)
-    .data(live)
-    .data(crate::workflow::CalendarCache::default())
-    .data(suppression)
-    // Depth, aliases, directives, nodes and the text are checked before parsing and
-    // validation (crate::limits); the complexity after validation, by the cost guard,
-    // which reports the measured value and draws it from the caller's rate limit.
-    .limit_recursive_depth(limits.max_nesting)
-    .extension(crate::limits::cost::CostGuard {
-        max_complexity: limits.max_complexity,
-    })
-    .finish()
+    // One cache for both: only the bare instance runs resolvers, but nothing should
+    // depend on that.
+    let calendar = crate::workflow::CalendarCache::default();
+    let build = || {
+        Schema::build(
+            QueryRoot::default(),
+            MutationRoot::default(),
+            SubscriptionRoot::default(),
+        )
+        .data(db.clone())
+        .data(live.clone())
+        .data(calendar.clone())
+        .data(suppression)
+        // Depth, aliases, directives, nodes and the text are checked before parsing and
+        // validation (crate::limits); the complexity after validation, by the cost
+        // guard, which reports the measured value and draws it from the caller's rate
+        // limit.
+        .limit_recursive_depth(limits.max_nesting)
+    };
+    let guarded = build()
+        .extension(crate::limits::cost::CostGuard {
+            max_complexity: limits.max_complexity,
+        })
+        .finish();
+    MinyiSchema::new(guarded, build().finish())
 }
 
 /// The SDL of the schema (`minyi schema`, `/schema.graphql`).

@@ -22,8 +22,9 @@ mod caller;
 mod get;
 mod rerun;
 
+use crate::graphql::copy_of;
 use caller::{caller_of, Caller};
-use rerun::{copy_of, has_internal_error, with_context};
+use rerun::{has_internal_error, with_context};
 
 pub(crate) use caller::peer_ip;
 pub use get::graphql_get;
@@ -153,6 +154,7 @@ async fn run_operation(
                 &caller.principal,
                 &operation,
                 with_context(request, db, caller, &ledger),
+                &ledger,
             )
             .await;
             let response = match (route, again) {
@@ -165,6 +167,7 @@ async fn run_operation(
                                 &caller.principal,
                                 &operation,
                                 with_context(again, primary, caller, &ledger),
+                                &ledger,
                             )
                             .await
                         }
@@ -298,6 +301,7 @@ async fn execute(
     principal: &Principal,
     operation: &str,
     request: async_graphql::Request,
+    ledger: &Arc<Ledger>,
 ) -> async_graphql::Response {
     let span =
         tracing::info_span!("graphql", role = principal.role.as_str(), operation = %operation);
@@ -305,7 +309,7 @@ async fn execute(
     let started = std::time::Instant::now();
     // Instrumented, not entered: a span guard held across an await would be attached
     // to whatever task the executor runs next.
-    let run = tracing::Instrument::instrument(state.schema.execute(request), span);
+    let run = tracing::Instrument::instrument(state.schema.execute(request, ledger), span);
     match tokio::time::timeout(timeout, run).await {
         Ok(response) => response,
         Err(_) => async_graphql::Response::from_errors(vec![request_limits::timeout_exceeded(

@@ -21,20 +21,6 @@ pub(super) fn with_context(
         .data(ledger.clone())
 }
 
-/// A prepared query without its per-request data, to run it a second time.
-pub(super) fn copy_of(request: &mut async_graphql::Request) -> async_graphql::Request {
-    let mut copy =
-        async_graphql::Request::new(request.query.clone()).variables(request.variables.clone());
-    copy.operation_name = request.operation_name.clone();
-    copy.extensions = request.extensions.clone();
-    copy.introspection_mode = request.introspection_mode;
-    // `prepare` parsed the document already (a persisted query may have no text).
-    if let Ok(doc) = request.parsed_query() {
-        copy.set_parsed_query(doc.clone());
-    }
-    copy
-}
-
 /// True when an error is INTERNAL: what a failed database read gives.
 pub(super) fn has_internal_error(response: &async_graphql::Response) -> bool {
     response.errors.iter().any(|e| {

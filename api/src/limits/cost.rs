@@ -5,8 +5,10 @@
 
 use super::{check_complexity, rate_limited_error};
 use crate::rate_limit::{BucketKey, RateLimiter, ThrottleStatus, Throttled};
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
-use async_graphql::{ServerError, ValidationResult};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextValidation,
+};
+use async_graphql::{Response, ServerError, ValidationResult};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 
@@ -121,7 +123,11 @@ impl Ledger {
     }
 }
 
-/// Registered on the schema by `build_schema`.
+/// Request data that makes a run validation only: the cost guard prices the request,
+/// then stops it before any resolver (`crate::graphql::MinyiSchema::execute`).
+pub struct CheckOnly;
+
+/// Registered on the guarded schema by `build_schema`.
 pub struct CostGuard {
     pub max_complexity: usize,
 }
@@ -157,5 +163,17 @@ impl Extension for CostGuardExtension {
             ledger.pay(cost).map_err(|error| vec![error])?;
         }
         Ok(result)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        if ctx.data_opt::<CheckOnly>().is_some() {
+            return Response::default();
+        }
+        next.run(ctx, operation_name).await
     }
 }

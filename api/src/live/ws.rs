@@ -16,7 +16,7 @@ use crate::auth::Principal;
 use crate::config::Limits;
 use crate::error::ApiError;
 use crate::graphql::loaders::Loaders;
-use crate::graphql::MinyiSchema;
+use crate::graphql::RawSchema;
 use crate::graphql_http::{graphql_error, peer_ip};
 use crate::limits as request_limits;
 use crate::limits::cost::Ledger;
@@ -125,7 +125,7 @@ async fn init_principal(
 /// The schema behind the request limits, for subscriptions only.
 #[derive(Clone)]
 struct LimitedSchema {
-    schema: MinyiSchema,
+    schema: RawSchema,
     db: DatabaseConnection,
     limits: Arc<Limits>,
     limiter: Arc<RateLimiter>,
@@ -234,7 +234,7 @@ pub async fn graphql_ws(
         Err(refusal) => return refusal,
     };
     let executor = LimitedSchema {
-        schema: state.schema.clone(),
+        schema: state.schema.guarded().clone(),
         db: state.db.clone(),
         limits: Arc::new(state.config.limits.clone()),
         limiter: state.guards.limiter.clone(),
