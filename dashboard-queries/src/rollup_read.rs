@@ -18,6 +18,18 @@ use std::collections::HashMap;
 /// (migration 000013, which this crate does not depend on: a test checks the name).
 const RANKING_INDEX: &str = "idx_case_rollup_department_monthly_ranking";
 
+/// The index of the cases by their latest deadline (migration 000015; a test checks the
+/// name and the expression, which a query must spell as the index does).
+const AHEAD_INDEX: &str = "idx_cases_rollup_ahead";
+
+/// The latest of a case `c`'s two deadlines, as [`AHEAD_INDEX`] is keyed.
+fn latest_deadline(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => "GREATEST(c.first_reply_due_at, c.reply_due_at)",
+        _ => "max(coalesce(c.first_reply_due_at, c.reply_due_at), coalesce(c.reply_due_at, c.first_reply_due_at))",
+    }
+}
+
 /// An instant that is a midnight in Asia/Shanghai (16:00:00 UTC).
 fn local_midnight(t: DateTime<Utc>) -> bool {
     use chrono::Timelike;
@@ -156,9 +168,10 @@ fn push_period_bucket(q: &mut Sql, column: &str, periods: &[String], offset: usi
     }
 }
 
-/// The aggregate from a rollup (static counters summed over the periods of the
-/// window) and two small statements over the cases whose deadlines are still ahead of
-/// as-of (the clock-dependent metrics).
+/// The aggregate from a rollup: the static counters summed over the periods of the
+/// window, less the clock-dependent counts of the cases whose deadlines are still ahead
+/// of as-of ([`ahead_of_as_of`]). The two statements do not depend on each other: on a
+/// pool they run on two connections at once (in a transaction, one after the other).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn from_rollup<C: ConnectionTrait>(
     db: &C,
@@ -169,8 +182,34 @@ pub(crate) async fn from_rollup<C: ConnectionTrait>(
     by: GroupBy,
     fold: Fold<'_>,
 ) -> Result<HashMap<Key, Stats>, Error> {
+    let (mut out, ahead) = futures::future::try_join(
+        cells(db, rollup, r, w, buckets, by, fold),
+        ahead_of_as_of(db, r, w, buckets, by, fold),
+    )
+    .await?;
+    for (key, [not_due, not_due_replied, not_due_on_time, not_overdue]) in ahead {
+        let s = out.entry(key).or_default();
+        s.due -= not_due;
+        s.replied_when_due -= not_due_replied;
+        s.on_time -= not_due_on_time;
+        s.overdue_now -= not_overdue;
+    }
+    Ok(out)
+}
+
+/// The rollup's cells of the window, summed by group, with every `*_set` counter taken
+/// as if all deadlines had passed.
+#[allow(clippy::too_many_arguments)]
+async fn cells<C: ConnectionTrait>(
+    db: &C,
+    rollup: Rollup,
+    r: &Resolved,
+    w: &Window,
+    buckets: &[DateTime<Utc>],
+    by: GroupBy,
+    fold: Fold<'_>,
+) -> Result<HashMap<Key, Stats>, Error> {
     let backend = db.get_database_backend();
-    let t = w.as_of;
     let level = r.region.as_ref().map(|x| x.level);
     let period = rollup.period_column();
     let mut q = Sql::new(backend);
@@ -259,65 +298,89 @@ pub(crate) async fn from_rollup<C: ConnectionTrait>(
         s.overdue_now += c.open_due_set;
         s.repeats += c.repeats;
     }
+    Ok(out)
+}
 
-    // The cases whose first-round deadline is after as-of (not yet due), and those
-    // that wait for a reply with a deadline in force at or after as-of (not yet
-    // overdue): each a range of its covering deadline index, then scoped and windowed
-    // like the scan. SQLite is told the index (its planner would rather walk the
-    // window); PostgreSQL's estimates find it.
-    let acc = "c.accepted_at IS NOT NULL";
-    let corrections: [(&str, &str, String); 2] = [
-        (
-            "idx_cases_rollup_first_due",
-            "c.first_reply_due_at > ",
-            format!(
-                "COUNT(CASE WHEN {acc} THEN 1 END) AS nd, \
-                 COUNT(CASE WHEN {acc} AND c.first_replied_at IS NOT NULL THEN 1 END) AS nrd, \
-                 COUNT(CASE WHEN {acc} AND c.first_replied_at <= c.first_reply_due_at \
-                 THEN 1 END) AS nont, CAST(0 AS BIGINT) AS nov"
-            ),
-        ),
-        (
-            "idx_cases_rollup_due_now",
-            "c.reply_due_at >= ",
-            format!(
-                "CAST(0 AS BIGINT) AS nd, CAST(0 AS BIGINT) AS nrd, CAST(0 AS BIGINT) AS nont, COUNT(CASE WHEN {acc} \
-                 AND CAST(c.status AS TEXT) IN {OPEN} THEN 1 END) AS nov"
-            ),
-        ),
-    ];
-    for (index, ahead, counts) in corrections {
-        let mut q = Sql::new(backend);
-        q.push("SELECT ");
-        push_keys(&mut q, r, buckets, by);
-        q.push(", ").push(&counts).push(" FROM cases c ");
-        if backend == DbBackend::Sqlite {
-            q.push("INDEXED BY ").push(index).push(" ");
+/// Per group, the accepted cases of the window that the cells count as due but that
+/// are not at as-of: `[not yet due, of which replied, of which on time, waiting for a
+/// reply and not yet overdue]`. Not yet due: the first-round deadline is after as-of;
+/// not yet overdue: the deadline in force is at or after as-of. Either way the case's
+/// latest deadline is at or after as-of, so both come from one range of
+/// [`AHEAD_INDEX`], then scoped and windowed like the scan. SQLite is told the index
+/// (its planner would rather walk the window); PostgreSQL's estimates find it.
+async fn ahead_of_as_of<C: ConnectionTrait>(
+    db: &C,
+    r: &Resolved,
+    w: &Window,
+    buckets: &[DateTime<Utc>],
+    by: GroupBy,
+    fold: Fold<'_>,
+) -> Result<Vec<(Key, [i64; 4])>, Error> {
+    let backend = db.get_database_backend();
+    let t = w.as_of;
+    let first = "c.accepted_at IS NOT NULL AND c.first_reply_due_at > ";
+    let mut q = Sql::new(backend);
+    q.push("SELECT ");
+    push_keys(&mut q, r, buckets, by);
+    q.push(&format!(", COUNT(CASE WHEN {first}"))
+        .bind(t)
+        .push(" THEN 1 END) AS nd");
+    q.push(&format!(", COUNT(CASE WHEN {first}"))
+        .bind(t)
+        .push(" AND c.first_replied_at IS NOT NULL THEN 1 END) AS nrd");
+    q.push(&format!(", COUNT(CASE WHEN {first}"))
+        .bind(t)
+        .push(" AND c.first_replied_at <= c.first_reply_due_at THEN 1 END) AS nont");
+    q.push(&format!(
+        ", COUNT(CASE WHEN c.accepted_at IS NOT NULL AND CAST(c.status AS TEXT) IN {OPEN} \
+         AND c.reply_due_at >= "
+    ))
+    .bind(t)
+    .push(" THEN 1 END) AS nov FROM cases c ");
+    if backend == DbBackend::Sqlite {
+        q.push("INDEXED BY ").push(AHEAD_INDEX).push(" ");
+    }
+    q.push("WHERE ")
+        .push(latest_deadline(backend))
+        .push(" >= ")
+        .bind(t);
+    q.push(" AND c.submitted_at >= ")
+        .bind(w.from)
+        .push(" AND c.submitted_at < ")
+        .bind(w.to)
+        .push(" AND c.submitted_at <= ")
+        .bind(w.as_of);
+    push_scope(&mut q, r);
+    q.push(" AND c.duplicate_of IS NULL GROUP BY g1, g2");
+    let mut out = Vec::new();
+    for row in db.query_all_raw(q.build()).await? {
+        // By position: g1, g2, nd, nrd, nont, nov.
+        let key: Key = (row.try_get_by_index(0)?, fold(row.try_get_by_index(1)?));
+        let mut counts = [0i64; 4];
+        for (i, n) in counts.iter_mut().enumerate() {
+            *n = row.try_get_by_index(2 + i)?;
         }
-        q.push("WHERE ").push(ahead).bind(t);
-        q.push(" AND c.submitted_at >= ")
-            .bind(w.from)
-            .push(" AND c.submitted_at < ")
-            .bind(w.to)
-            .push(" AND c.submitted_at <= ")
-            .bind(w.as_of);
-        push_scope(&mut q, r);
-        q.push(" AND c.duplicate_of IS NULL GROUP BY g1, g2");
-        for row in db.query_all_raw(q.build()).await? {
-            let key: Key = (row.try_get("", "g1")?, fold(row.try_get("", "g2")?));
-            let n = |col: &str| row.try_get::<i64>("", col);
-            let s = out.entry(key).or_default();
-            s.due -= n("nd")?;
-            s.replied_when_due -= n("nrd")?;
-            s.on_time -= n("nont")?;
-            s.overdue_now -= n("nov")?;
-        }
+        out.push((key, counts));
     }
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
+    use migration::m20261127_000015_deadline_ahead_index as ahead;
+    use sea_orm::DbBackend;
+
+    #[test]
+    fn the_deadline_index_and_its_key_are_those_migration_000015_creates() {
+        assert_eq!(super::AHEAD_INDEX, ahead::AHEAD_INDEX);
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            assert_eq!(
+                super::latest_deadline(backend),
+                ahead::latest_deadline(backend, "c.")
+            );
+        }
+    }
+
     #[test]
     fn the_ranking_index_named_is_the_one_migration_000013_creates() {
         assert_eq!(

@@ -45,7 +45,10 @@ pub(crate) fn covering(
 }
 
 /// The deadline indexes of 000004, with `department_id` covered when `department`.
-async fn deadline_indexes(manager: &SchemaManager<'_>, department: bool) -> Result<(), DbErr> {
+pub(crate) async fn deadline_indexes(
+    manager: &SchemaManager<'_>,
+    department: bool,
+) -> Result<(), DbErr> {
     let db = manager.get_connection();
     let backend = manager.get_database_backend();
     for (name, key, covered) in DEADLINE_INDEXES {
