@@ -265,8 +265,12 @@ async fn main() -> Result<(), BoxError> {
     // connections set up as the server's are (`api/src/db.rs`): on PostgreSQL, custom
     // plans only, or after five runs a generic plan walks whole windows and the engine
     // would look slower than the server that calls it.
+    // A pool of 8 as the server's SQLite pool (PostgreSQL: the server's 20; 8 is plenty for
+    // one caller), so that an answer's independent statements run at once here too.
     let mut options = sea_orm::ConnectOptions::new(a.database_url.clone());
-    options.map_sqlx_postgres_opts(|opts| opts.options([("plan_cache_mode", "force_custom_plan")]));
+    options
+        .max_connections(8)
+        .map_sqlx_postgres_opts(|opts| opts.options([("plan_cache_mode", "force_custom_plan")]));
     let db = sea_orm::Database::connect(options).await?;
     let db = Arc::new(db);
     let scope = Scope {
