@@ -171,6 +171,20 @@ impl Drop for TestApp {
     }
 }
 
+/// A `SubmitCaseInput` for a street-light complaint in Chengdu's Jinjiang district
+/// (510104) by 张三 from `phone`, titled `title`.
+pub fn street_light_complaint(title: &str, phone: &str) -> Value {
+    serde_json::json!({
+        "title": title,
+        "body": "小区门口的路灯坏了一周。",
+        "channel": "WEBSITE",
+        "kind": "COMPLAINT",
+        "categoryId": null,
+        "regionCode": "510104",
+        "citizen": { "name": "张三", "phone": phone, "idNumber": null }
+    })
+}
+
 /// The `extensions.code` of the response's first error.
 pub fn errors_code(resp: &Value) -> Option<String> {
     resp.get("errors")?

@@ -7,7 +7,7 @@
 
 use entities::Role;
 use minyi::keys::KeyGrant;
-use minyi_tests::{data, errors_code, Backend, TestApp};
+use minyi_tests::{data, errors_code, street_light_complaint, Backend, TestApp};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -325,15 +325,7 @@ async fn a_mutation_is_checked_and_charged_once_and_runs_once() {
     use sea_orm::{EntityTrait, PaginatorTrait};
     let app = sqlite_app().await;
     let submit = "mutation($input: SubmitCaseInput!) { submitCase(input: $input) { case { trackingNumber } } }";
-    let input = json!({
-        "title": "路灯不亮",
-        "body": "小区门口的路灯坏了一周。",
-        "channel": "WEBSITE",
-        "kind": "COMPLAINT",
-        "categoryId": null,
-        "regionCode": "510104",
-        "citizen": { "name": "张三", "phone": "13900000001", "idNumber": null }
-    });
+    let input = street_light_complaint("路灯不亮", "13900000001");
     let answer = post(
         &app,
         None,

@@ -8,7 +8,7 @@ use chrono::{DateTime, Datelike, Months, Utc};
 use entities::{case, Role};
 use minyi::keys::KeyGrant;
 use minyi_tests::fixtures::{self, at, NewCase};
-use minyi_tests::{data, Backend, TestApp};
+use minyi_tests::{data, street_light_complaint, Backend, TestApp};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, SqlErr, Statement};
 use serde_json::json;
 
@@ -195,15 +195,7 @@ async fn a_submitted_case_and_its_event_land_in_this_months_partitions_on_postgr
         .graphql_as(
             Some(&key),
             "mutation($input: SubmitCaseInput!) { submitCase(input: $input, idempotencyKey: \"k-1\") { case { id } } }",
-            json!({ "input": {
-                "title": "路灯不亮",
-                "body": "小区门口的路灯坏了一周。",
-                "channel": "WEBSITE",
-                "kind": "COMPLAINT",
-                "categoryId": null,
-                "regionCode": "510104",
-                "citizen": { "name": "张三", "phone": "13800000000", "idNumber": null }
-            } }),
+            json!({ "input": street_light_complaint("路灯不亮", "13800000000") }),
         )
         .await;
     let id = data(&resp)["submitCase"]["case"]["id"]
