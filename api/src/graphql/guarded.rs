@@ -5,8 +5,8 @@
 //! lookup and type-name strings each), ~28 ms of a 6,918-row department ranking's
 //! ~140 ms. So a query or mutation is checked on the guarded instance in a run that stops
 //! before any resolver ([`CheckOnly`]), then executed on the bare twin, which has no
-//! extension. Subscriptions stay on the guarded instance: they price and run in one
-//! stream.
+//! extension and validates with async-graphql's fast pass only. Subscriptions stay on
+//! the guarded instance: they price and run in one stream.
 
 use crate::limits::cost::{CheckOnly, Ledger};
 use async_graphql::{Request, Response};

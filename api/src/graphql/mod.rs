@@ -18,7 +18,7 @@ mod viewer;
 mod workflow;
 
 use crate::config::Limits;
-use async_graphql::{MergedObject, MergedSubscription, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Schema, ValidationMode};
 use sea_orm::DatabaseConnection;
 
 pub use guarded::{copy_of, MinyiSchema};
@@ -79,7 +79,11 @@ pub fn build_schema(
             max_complexity: limits.max_complexity,
         })
         .finish();
-    MinyiSchema::new(guarded, build().finish())
+    // The twin is reached only through `MinyiSchema::execute`, after the guarded instance
+    // (same types) validated the document strictly: its own pass keeps only what
+    // execution needs (fragment cycles, uploads) instead of running every rule twice.
+    let bare = build().validation_mode(ValidationMode::Fast).finish();
+    MinyiSchema::new(guarded, bare)
 }
 
 /// The SDL of the schema (`minyi schema`, `/schema.graphql`).
