@@ -19,6 +19,7 @@ mod m20261126_000012_touched_after_indexes;
 pub mod m20261126_000013_department_ranking_indexes;
 mod m20261127_000014_city_breakdown_index;
 pub mod m20261127_000015_deadline_ahead_index;
+pub mod m20261127_000016_drop_event_action_index;
 pub mod partitioning;
 pub mod reference;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000013_department_ranking_indexes::Migration),
             Box::new(m20261127_000014_city_breakdown_index::Migration),
             Box::new(m20261127_000015_deadline_ahead_index::Migration),
+            Box::new(m20261127_000016_drop_event_action_index::Migration),
         ]
     }
 }

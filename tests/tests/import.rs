@@ -192,6 +192,43 @@ db_test!(
     }
 );
 
+// Every imported request writes 3 or 6 case events: each index of `case_events` is paid
+// for by every one of them, so only the two the reads use are kept (migration 000016
+// dropped `(action, at)`, which no statement used).
+db_test!(
+    case_events_are_indexed_by_case_and_by_time_only,
+    |app| async move {
+        // Secondary indexes only: SQLite lists its automatic ones with no SQL, the
+        // primary key is PostgreSQL's constraint.
+        let sql = match app.db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => {
+                "SELECT indexname::text AS name FROM pg_indexes WHERE tablename = 'case_events' \
+                 AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY 1"
+            }
+            _ => {
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+                 AND tbl_name = 'case_events' ORDER BY 1"
+            }
+        };
+        let rows = app
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(
+                app.db.get_database_backend(),
+                sql,
+            ))
+            .await
+            .expect("the indexes are listed");
+        let of_events: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get::<String>("", "name").expect("a name"))
+            .collect();
+        assert_eq!(
+            of_events,
+            ["idx_case_events_at_case", "idx_case_events_case_id_at"]
+        );
+    }
+);
+
 const HEADER: &str =
     "service_request_id,status,service_code,service_name,description,agency_responsible,requested_datetime,expected_datetime,closed_datetime,region_code\n";
 

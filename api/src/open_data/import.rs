@@ -33,6 +33,9 @@ use std::time::Instant;
 
 /// Rows a transaction writes.
 const BATCH: usize = 50_000;
+/// Rows of the first transaction: the writer starts on these instead of waiting while a
+/// whole batch is read (~0.25 s for 50,000 Baltimore rows).
+const FIRST_BATCH: usize = 5_000;
 /// Rejections printed at the end; the rest go to `--rejects FILE`.
 const PRINTED_REJECTIONS: usize = 20;
 /// The zone of timestamps without an offset when neither flag nor mapping names one.
@@ -193,6 +196,7 @@ fn read_batches(plan: Plan, tx: tokio::sync::mpsc::Sender<Batch>) -> Result<(), 
         read: 0,
     };
     let mut closed = false;
+    let mut batch_size = FIRST_BATCH;
     source.for_each(&mapping, |record| {
         batch.read += 1;
         let checked = record
@@ -215,7 +219,8 @@ fn read_batches(plan: Plan, tx: tokio::sync::mpsc::Sender<Batch>) -> Result<(), 
                 reason,
             }),
         }
-        if batch.rows.len() >= BATCH {
+        if batch.rows.len() >= batch_size {
+            batch_size = BATCH;
             let full = std::mem::replace(
                 &mut batch,
                 Batch {
