@@ -13,9 +13,8 @@
 //! fetches the acceptance/reply/response instants of the answered cases, since medians
 //! cannot be summed in SQL portably.
 
-use crate::calendar::WorkCalendar;
+use crate::durations::durations;
 use crate::model::{ratio, Stats, Window};
-use crate::percentile::summarize;
 use crate::rollup_read::{from_rollup, rollup_for};
 use crate::sql::{child_expr, push_scope, Resolved, Sql};
 use crate::Error;
@@ -98,7 +97,13 @@ pub(crate) fn push_cases(q: &mut Sql, r: &Resolved, w: &Window) {
 /// Appends `WITH base AS (…)`: one row per counted case with the columns `g1, g2,
 /// acc_at, rej_at, rep_at, resp_at, due1, due_now, st, rl, repeat_of`, each as it
 /// stood at `as_of`.
-fn push_base(q: &mut Sql, r: &Resolved, w: &Window, buckets: &[DateTime<Utc>], by: GroupBy) {
+pub(crate) fn push_base(
+    q: &mut Sql,
+    r: &Resolved,
+    w: &Window,
+    buckets: &[DateTime<Utc>],
+    by: GroupBy,
+) {
     if w.is_current() {
         push_current_base(q, r, w, buckets, by);
     } else {
@@ -233,58 +238,6 @@ pub(crate) fn add_counter_rows(
         s.dissatisfied += n("dissatisfied")?;
         s.overdue_now += n("overdue_now")?;
         s.repeats += n("repeats")?;
-    }
-    Ok(())
-}
-
-/// Fills the duration summaries of the groups from the answered cases' instants.
-#[allow(clippy::too_many_arguments)]
-async fn durations<C: ConnectionTrait>(
-    db: &C,
-    r: &Resolved,
-    w: &Window,
-    buckets: &[DateTime<Utc>],
-    by: GroupBy,
-    fold: Fold<'_>,
-    out: &mut HashMap<Key, Stats>,
-) -> Result<(), Error> {
-    // The working-day calendar (the `holidays` table), read once per call.
-    let calendar = WorkCalendar::load(db).await?;
-    let mut q = Sql::new(db.get_database_backend());
-    push_base(&mut q, r, w, buckets, by);
-    q.push(
-        " SELECT g1, g2, acc_at, rep_at, resp_at FROM base \
-         WHERE acc_at IS NOT NULL AND resp_at IS NOT NULL",
-    );
-    #[derive(Default)]
-    struct Durations {
-        reply_h: Vec<f64>,
-        reply_d: Vec<f64>,
-        resp_h: Vec<f64>,
-        resp_d: Vec<f64>,
-    }
-    let mut found: HashMap<Key, Durations> = HashMap::new();
-    // Every measured span starts at or after the window's start and ends by as-of.
-    let meter = calendar.meter(w.from, w.as_of.min(w.now.max(Utc::now())));
-    for row in db.query_all_raw(q.build()).await? {
-        let key: Key = (row.try_get("", "g1")?, fold(row.try_get("", "g2")?));
-        let acc: DateTime<Utc> = row.try_get("", "acc_at")?;
-        let rep: Option<DateTime<Utc>> = row.try_get("", "rep_at")?;
-        let resp: DateTime<Utc> = row.try_get("", "resp_at")?;
-        let d = found.entry(key).or_default();
-        if let Some(rep) = rep {
-            d.reply_h.push(WorkCalendar::clock_hours(acc, rep));
-            d.reply_d.push(meter.working_days_between(acc, rep));
-        }
-        d.resp_h.push(WorkCalendar::clock_hours(acc, resp));
-        d.resp_d.push(meter.working_days_between(acc, resp));
-    }
-    for (key, mut d) in found {
-        let s = out.entry(key).or_default();
-        s.reply_hours = summarize(&mut d.reply_h);
-        s.reply_working_days = summarize(&mut d.reply_d);
-        s.response_hours = summarize(&mut d.resp_h);
-        s.response_working_days = summarize(&mut d.resp_d);
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod percentile;
 pub mod rollup;
 
 mod buckets;
+mod durations;
 mod engine;
 mod error;
 mod hot;
