@@ -15,10 +15,10 @@
 //! (`EXTRACT(EPOCH …)` is `numeric`; 908 → 1,527 ms), see docs/METRICS.md.
 
 use crate::calendar::{SpanMeter, WorkCalendar};
-use crate::engine::{push_base, Fold, GroupBy, Key};
-use crate::model::{Stats, Window};
+use crate::engine::{push_base, Key, Question};
+use crate::model::Stats;
 use crate::percentile::summarize;
-use crate::sql::{Resolved, Sql};
+use crate::sql::Sql;
 use crate::Error;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr};
@@ -110,13 +110,16 @@ impl Durations {
 /// Fills the duration summaries of the groups from the answered cases' instants.
 pub(crate) async fn durations<C: ConnectionTrait>(
     db: &C,
-    r: &Resolved,
-    w: &Window,
-    buckets: &[DateTime<Utc>],
-    by: GroupBy,
-    fold: Fold<'_>,
+    question: Question<'_>,
     out: &mut HashMap<Key, Stats>,
 ) -> Result<(), Error> {
+    let Question {
+        r,
+        w,
+        buckets,
+        by,
+        fold,
+    } = question;
     // The working-day calendar (the `holidays` table), read once per call.
     let calendar = WorkCalendar::load(db).await?;
     let backend = db.get_database_backend();

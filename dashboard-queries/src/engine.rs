@@ -42,6 +42,18 @@ pub(crate) type Key = (i64, Option<String>);
 /// Maps a raw dimension key to the key of the group it belongs to.
 pub(crate) type Fold<'a> = &'a (dyn Fn(Option<String>) -> Option<String> + Sync);
 
+/// One question to the engine: the cases of `r` in the window `w`, grouped by (bucket of
+/// `buckets`, `fold` of the `by` key). The parts of an answer (rollup cells, clock and
+/// past corrections, durations) each take the whole question.
+#[derive(Clone, Copy)]
+pub(crate) struct Question<'a> {
+    pub r: &'a Resolved,
+    pub w: &'a Window,
+    pub buckets: &'a [DateTime<Utc>],
+    pub by: GroupBy,
+    pub fold: Fold<'a>,
+}
+
 /// Appends the bucket index of `c.submitted_at`: a binary search over the bucket
 /// starts, so a daily series costs ~12 comparisons per row, not 365.
 fn push_bucket(q: &mut Sql, buckets: &[DateTime<Utc>], offset: usize) {
@@ -163,13 +175,20 @@ pub(crate) async fn aggregate<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let t = w.as_of;
 
+    let question = Question {
+        r,
+        w,
+        buckets,
+        by,
+        fold,
+    };
     if let Some(rollup) = rollup_for(r, w, buckets, by) {
-        let mut out = from_rollup(db, rollup, r, w, buckets, by, fold).await?;
+        let mut out = from_rollup(db, rollup, question).await?;
         if !w.is_current() {
-            crate::past_rollup::correct(db, r, w, buckets, by, fold, &mut out).await?;
+            crate::past_rollup::correct(db, question, &mut out).await?;
         }
         if w.durations && out.values().any(|s| s.accepted > 0) {
-            durations(db, r, w, buckets, by, fold, &mut out).await?;
+            durations(db, question, &mut out).await?;
         }
         for s in out.values_mut() {
             finish(s);
@@ -204,7 +223,7 @@ pub(crate) async fn aggregate<C: ConnectionTrait>(
     add_counter_rows(db.query_all_raw(q.build()).await?, fold, &mut out)?;
 
     if w.durations && out.values().any(|s| s.accepted > 0) {
-        durations(db, r, w, buckets, by, fold, &mut out).await?;
+        durations(db, question, &mut out).await?;
     }
     for s in out.values_mut() {
         finish(s);

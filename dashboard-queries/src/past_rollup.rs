@@ -17,12 +17,11 @@
 //! touched ones, with no clock for the not-yet-submitted ones, since the cells count
 //! them with no clock either).
 
-use crate::engine::{push_current_rows, GroupBy, Key, OPEN};
+use crate::engine::{push_current_rows, Key, Question, OPEN};
 use crate::model::{Stats, Window};
 use crate::past::{push_rebuilt, push_touched, push_touched_only};
-use crate::sql::{Resolved, Sql};
+use crate::sql::Sql;
 use crate::Error;
-use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 use std::collections::HashMap;
 
@@ -31,13 +30,16 @@ use std::collections::HashMap;
 /// left without a case (as the scan has none).
 pub(crate) async fn correct<C: ConnectionTrait>(
     db: &C,
-    r: &Resolved,
-    w: &Window,
-    buckets: &[DateTime<Utc>],
-    by: GroupBy,
-    fold: crate::engine::Fold<'_>,
+    question: Question<'_>,
     out: &mut HashMap<Key, Stats>,
 ) -> Result<(), Error> {
+    let Question {
+        r,
+        w,
+        buckets,
+        by,
+        fold,
+    } = question;
     let t = w.as_of;
     let mut q = Sql::new(db.get_database_backend());
     q.push("WITH ");

@@ -4,7 +4,7 @@
 //! deadlines are still ahead of as-of.
 
 use crate::department_rollup::{local_month, UNASSIGNED};
-use crate::engine::{push_keys, Fold, GroupBy, Key, OPEN};
+use crate::engine::{push_keys, GroupBy, Key, Question, OPEN};
 use crate::model::{Stats, Window};
 use crate::rollup::{local_day, Counters, COLUMNS};
 use crate::sql::{push_scope, Resolved, Sql};
@@ -172,21 +172,14 @@ fn push_period_bucket(q: &mut Sql, column: &str, periods: &[String], offset: usi
 /// window, less the clock-dependent counts of the cases whose deadlines are still ahead
 /// of as-of ([`ahead_of_as_of`]). The two statements do not depend on each other: on a
 /// pool they run on two connections at once (in a transaction, one after the other).
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn from_rollup<C: ConnectionTrait>(
     db: &C,
     rollup: Rollup,
-    r: &Resolved,
-    w: &Window,
-    buckets: &[DateTime<Utc>],
-    by: GroupBy,
-    fold: Fold<'_>,
+    question: Question<'_>,
 ) -> Result<HashMap<Key, Stats>, Error> {
-    let (mut out, ahead) = futures::future::try_join(
-        cells(db, rollup, r, w, buckets, by, fold),
-        ahead_of_as_of(db, r, w, buckets, by, fold),
-    )
-    .await?;
+    let (mut out, ahead) =
+        futures::future::try_join(cells(db, rollup, question), ahead_of_as_of(db, question))
+            .await?;
     for (key, [not_due, not_due_replied, not_due_on_time, not_overdue]) in ahead {
         let s = out.entry(key).or_default();
         s.due -= not_due;
@@ -199,16 +192,18 @@ pub(crate) async fn from_rollup<C: ConnectionTrait>(
 
 /// The rollup's cells of the window, summed by group, with every `*_set` counter taken
 /// as if all deadlines had passed.
-#[allow(clippy::too_many_arguments)]
 async fn cells<C: ConnectionTrait>(
     db: &C,
     rollup: Rollup,
-    r: &Resolved,
-    w: &Window,
-    buckets: &[DateTime<Utc>],
-    by: GroupBy,
-    fold: Fold<'_>,
+    question: Question<'_>,
 ) -> Result<HashMap<Key, Stats>, Error> {
+    let Question {
+        r,
+        w,
+        buckets,
+        by,
+        fold,
+    } = question;
     let backend = db.get_database_backend();
     let level = r.region.as_ref().map(|x| x.level);
     let period = rollup.period_column();
@@ -310,12 +305,15 @@ async fn cells<C: ConnectionTrait>(
 /// (its planner would rather walk the window); PostgreSQL's estimates find it.
 async fn ahead_of_as_of<C: ConnectionTrait>(
     db: &C,
-    r: &Resolved,
-    w: &Window,
-    buckets: &[DateTime<Utc>],
-    by: GroupBy,
-    fold: Fold<'_>,
+    question: Question<'_>,
 ) -> Result<Vec<(Key, [i64; 4])>, Error> {
+    let Question {
+        r,
+        w,
+        buckets,
+        by,
+        fold,
+    } = question;
     let backend = db.get_database_backend();
     let t = w.as_of;
     let first = "c.accepted_at IS NOT NULL AND c.first_reply_due_at > ";

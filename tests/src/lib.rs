@@ -149,6 +149,18 @@ impl TestApp {
         }
     }
 
+    /// Creates a key of the administrator role (every region, no department, no panel).
+    pub async fn admin_key(&self) -> String {
+        self.create_key(minyi::keys::KeyGrant {
+            role: entities::Role::Admin,
+            region_code: None,
+            department_id: None,
+            panel_id: None,
+            label: None,
+        })
+        .await
+    }
+
     /// SQL statements executed so far (`minyi_db_statements_total` from `GET /metrics`).
     pub async fn statements(&self) -> u64 {
         let text = self

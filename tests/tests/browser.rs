@@ -410,15 +410,7 @@ async fn a_public_visitor_sees_no_unpublished_case_and_no_personal_data() {
 #[tokio::test]
 async fn a_small_township_shows_as_hidden_to_the_public_never_as_zero() {
     let app = seeded_app().await;
-    let admin = app
-        .create_key(KeyGrant {
-            role: Role::Admin,
-            region_code: None,
-            department_id: None,
-            panel_id: None,
-            label: None,
-        })
-        .await;
+    let admin = app.admin_key().await;
     let (from, to, _) = last_month();
     // A township of Chengdu with a few cases last month (below the threshold of 5).
     let mut township = None;

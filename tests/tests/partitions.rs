@@ -5,8 +5,7 @@
 //! waiting rows out of DEFAULT), and a one-month window reads one partition.
 
 use chrono::{DateTime, Datelike, Months, Utc};
-use entities::{case, Role};
-use minyi::keys::KeyGrant;
+use entities::case;
 use minyi_tests::fixtures::{self, at, NewCase};
 use minyi_tests::{data, street_light_complaint, Backend, TestApp};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, SqlErr, Statement};
@@ -182,15 +181,7 @@ async fn every_partition_has_the_indexes_of_its_parent_on_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_submitted_case_and_its_event_land_in_this_months_partitions_on_postgres() {
     let app = app().await;
-    let key = app
-        .create_key(KeyGrant {
-            role: Role::Admin,
-            region_code: None,
-            department_id: None,
-            panel_id: None,
-            label: None,
-        })
-        .await;
+    let key = app.admin_key().await;
     let resp = app
         .graphql_as(
             Some(&key),

@@ -580,15 +580,7 @@ db_test!(
             "已联系[姓名]女士，电梯已于3月5日修复。"
         );
 
-        let admin = app
-            .create_key(minyi::keys::KeyGrant {
-                role: Role::Admin,
-                region_code: None,
-                department_id: None,
-                panel_id: None,
-                label: None,
-            })
-            .await;
+        let admin = app.admin_key().await;
         let staff = app.graphql_as(Some(&admin), query, vars).await;
         assert_eq!(
             data(&staff)["case"]["body"],

@@ -5,8 +5,6 @@
 //! bomb.
 
 use super::*;
-use entities::Role;
-use minyi::keys::KeyGrant;
 use minyi_tests::street_light_complaint;
 
 #[tokio::test]
@@ -123,15 +121,7 @@ async fn the_request_the_bucket_cannot_pay_gets_429_with_retry_after() {
 #[tokio::test]
 async fn a_key_has_its_own_bucket_apart_from_its_ip() {
     let app = app_with_a_tiny_bucket().await;
-    let key = app
-        .create_key(KeyGrant {
-            role: Role::Admin,
-            region_code: None,
-            department_id: None,
-            panel_id: None,
-            label: None,
-        })
-        .await;
+    let key = app.admin_key().await;
     for _ in 0..5 {
         assert_eq!(post_query(&app, "{ regions { code } }").await.status, 200);
     }
@@ -186,15 +176,7 @@ async fn a_persisted_query_is_registered_once_then_served_by_a_cacheable_get() {
         Some("Authorization, X-Minyi-Consistency")
     );
 
-    let key = app
-        .create_key(KeyGrant {
-            role: Role::Admin,
-            region_code: None,
-            department_id: None,
-            panel_id: None,
-            label: None,
-        })
-        .await;
+    let key = app.admin_key().await;
     let keyed = get(&app, Some(&key), &[("extensions", extensions)]).await;
     assert_eq!(keyed.status, 200);
     assert_eq!(keyed.header("cache-control"), Some("private, max-age=60"));
