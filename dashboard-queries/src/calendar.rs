@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 mod meter;
 
-pub use meter::SpanMeter;
+pub use meter::{nanos, seconds_f64, Nanos, SpanMeter};
 
 use chrono::{
     DateTime, Datelike, Days, LocalResult, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc, Weekday,
@@ -112,6 +112,14 @@ impl WorkCalendar {
             return 0.0;
         }
         (end - start).as_seconds_f64() / 3600.0
+    }
+
+    /// [`Self::clock_hours`] of instants in [`Nanos`], bit for bit.
+    pub fn clock_hours_nanos(start: Nanos, end: Nanos) -> f64 {
+        if end <= start {
+            return 0.0;
+        }
+        seconds_f64(end - start) / 3600.0
     }
 
     /// Working days elapsed from `start` to `end`, measured in local days of this calendar.

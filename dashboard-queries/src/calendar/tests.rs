@@ -547,6 +547,22 @@ proptest! {
     }
 
     #[test]
+    fn clock_hours_in_nanoseconds_are_bit_for_bit_those_of_instants(
+        secs in 1_514_736_000i64..1_798_732_800i64,
+        length in -86_400i64..(400 * 86_400),
+        nanos_a in 0u32..1_000_000_000,
+        nanos_b in 0u32..1_000_000_000,
+    ) {
+        let start = DateTime::from_timestamp(secs, nanos_a).expect("in range");
+        let end = DateTime::from_timestamp(secs + length, nanos_b).expect("in range");
+        let (s, e) = (super::nanos(start).expect("in range"), super::nanos(end).expect("in range"));
+        prop_assert_eq!(
+            WorkCalendar::clock_hours_nanos(s, e).to_bits(),
+            WorkCalendar::clock_hours(start, end).to_bits()
+        );
+    }
+
+    #[test]
     fn a_meter_agrees_with_the_calendar_across_midnight_clock_changes(
         secs in 1_514_736_000i64..1_798_732_800i64,
         length in 0i64..(20 * 86_400),
