@@ -65,6 +65,7 @@ fn connect_options(url: &str, pool: &PoolSettings) -> ConnectOptions {
             .max_connections(pool.max_connections.unwrap_or(8))
             .map_sqlx_sqlite_opts(|opts| {
                 opts.busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .page_size(SQLITE_PAGE_SIZE)
                     .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
             });
@@ -109,6 +110,14 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
 
+/// The page size of a SQLite database minyi creates. Rows of `cases` sit in ~17 indexes,
+/// four of them covering ~20 columns (~250-byte entries, 16 to a 4 KiB page): larger
+/// pages mean fewer page splits and shallower trees on every insert and fewer pages per
+/// dashboard scan. Measured: an import of 200,000 new rows 27,086–29,612 → 34,163–36,504
+/// rows/s (docs/OPEN_DATA.md). SQLite sets it only when it creates the file, so existing
+/// databases keep theirs (`VACUUM` outside WAL mode would convert one).
+pub const SQLITE_PAGE_SIZE: u32 = 16_384;
+
 /// How long a SQLite statement waits for another connection's write lock.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -123,4 +132,59 @@ pub async fn is_ready(db: &DatabaseConnection) -> bool {
 /// True for PostgreSQL connections.
 pub fn is_postgres(db: &DatabaseConnection) -> bool {
     db.get_database_backend() == DbBackend::Postgres
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::Statement;
+
+    async fn pragma(db: &DatabaseConnection, name: &str) -> String {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                format!("PRAGMA {name}"),
+            ))
+            .await
+            .expect("pragma answers")
+            .expect("one row");
+        row.try_get_by_index::<i64>(0)
+            .map(|n| n.to_string())
+            .or_else(|_| row.try_get_by_index::<String>(0))
+            .expect("a value")
+    }
+
+    #[tokio::test]
+    async fn a_new_sqlite_database_has_16_kib_pages_and_a_write_ahead_log() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("new.db").display());
+        let db = connect(&url, None).await.expect("connect");
+        migrate(&db).await.expect("migrate");
+        assert_eq!(pragma(&db, "page_size").await, "16384");
+        assert_eq!(pragma(&db, "journal_mode").await, "wal");
+    }
+
+    #[tokio::test]
+    async fn an_existing_sqlite_database_keeps_its_page_size_and_opens() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("old.db");
+        {
+            let old = rusqlite::Connection::open(&path).expect("create");
+            old.execute_batch(
+                "PRAGMA page_size = 4096; CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7); \
+                 PRAGMA journal_mode = WAL;",
+            )
+            .expect("an old database");
+        }
+        let db = connect(&format!("sqlite://{}", path.display()), None)
+            .await
+            .expect("connect");
+        assert_eq!(pragma(&db, "page_size").await, "4096");
+        let row = db
+            .query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT x FROM t"))
+            .await
+            .expect("select")
+            .expect("one row");
+        assert_eq!(row.try_get_by_index::<i64>(0).expect("x"), 7);
+    }
 }
