@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 mod meter;
 
-pub use meter::{nanos, seconds_f64, Nanos, SpanMeter};
+pub use meter::{nanos, seconds_f64, Nanos, SpanMeter, NANOS_PER_SECOND};
 
 use chrono::{
     DateTime, Datelike, Days, LocalResult, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc, Weekday,

@@ -215,16 +215,15 @@ impl Durations {
 /// Fills the duration summaries of the groups from the answered cases' instants.
 pub(crate) async fn durations<C: ConnectionTrait>(
     db: &C,
-    question: Question<'_>,
-    out: &mut HashMap<Key, Stats>,
-) -> Result<(), Error> {
-    let Question {
+    Question {
         r,
         w,
         buckets,
         by,
         fold,
-    } = question;
+    }: Question<'_>,
+    out: &mut HashMap<Key, Stats>,
+) -> Result<(), Error> {
     // The working-day calendar (the `holidays` table), read once per call.
     let calendar = WorkCalendar::load(db).await?;
     let backend = db.get_database_backend();

@@ -30,16 +30,15 @@ use std::collections::HashMap;
 /// left without a case (as the scan has none).
 pub(crate) async fn correct<C: ConnectionTrait>(
     db: &C,
-    question: Question<'_>,
-    out: &mut HashMap<Key, Stats>,
-) -> Result<(), Error> {
-    let Question {
+    Question {
         r,
         w,
         buckets,
         by,
         fold,
-    } = question;
+    }: Question<'_>,
+    out: &mut HashMap<Key, Stats>,
+) -> Result<(), Error> {
     let t = w.as_of;
     let mut q = Sql::new(db.get_database_backend());
     q.push("WITH ");

@@ -195,15 +195,14 @@ pub(crate) async fn from_rollup<C: ConnectionTrait>(
 async fn cells<C: ConnectionTrait>(
     db: &C,
     rollup: Rollup,
-    question: Question<'_>,
-) -> Result<HashMap<Key, Stats>, Error> {
-    let Question {
+    Question {
         r,
         w,
         buckets,
         by,
         fold,
-    } = question;
+    }: Question<'_>,
+) -> Result<HashMap<Key, Stats>, Error> {
     let backend = db.get_database_backend();
     let level = r.region.as_ref().map(|x| x.level);
     let period = rollup.period_column();
@@ -305,15 +304,14 @@ async fn cells<C: ConnectionTrait>(
 /// (its planner would rather walk the window); PostgreSQL's estimates find it.
 async fn ahead_of_as_of<C: ConnectionTrait>(
     db: &C,
-    question: Question<'_>,
-) -> Result<Vec<(Key, [i64; 4])>, Error> {
-    let Question {
+    Question {
         r,
         w,
         buckets,
         by,
         fold,
-    } = question;
+    }: Question<'_>,
+) -> Result<Vec<(Key, [i64; 4])>, Error> {
     let backend = db.get_database_backend();
     let t = w.as_of;
     let first = "c.accepted_at IS NOT NULL AND c.first_reply_due_at > ";

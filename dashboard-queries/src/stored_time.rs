@@ -8,10 +8,8 @@
 //! `T`, `Z`, no offset meaning UTC) and refuses anything else: an instant it cannot read
 //! is an error, never a guess.
 
-use crate::calendar::Nanos;
+use crate::calendar::{Nanos, NANOS_PER_SECOND};
 use chrono::{Datelike, NaiveDate};
-
-const NANOS_PER_SECOND: i64 = 1_000_000_000;
 
 /// Days from 0001-01-01 (chrono's day 1 of the common era) to 1970-01-01.
 const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;

@@ -14,7 +14,8 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 /// An instant as nanoseconds since the Unix epoch (years 1678 to 2262).
 pub type Nanos = i64;
 
-const NANOS_PER_SECOND: i64 = 1_000_000_000;
+/// Nanoseconds in a second.
+pub const NANOS_PER_SECOND: i64 = 1_000_000_000;
 
 /// The instant of `t` in [`Nanos`], `None` outside their range.
 pub fn nanos(t: DateTime<Utc>) -> Option<Nanos> {
