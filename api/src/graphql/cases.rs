@@ -5,8 +5,10 @@ use super::case::{CaseNode, AWAITING_REPLY};
 use super::context::ContextExt;
 use super::cursor::CaseCursor;
 use super::ids::{known_region, parse_id};
+use super::loaders::{prime, LoadError};
 use crate::auth::{department_subtree, region_subtree};
 use crate::error::{ApiError, ApiResult};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{Context, Enum, InputObject, Lookahead, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entities::{case, category, department, CaseKind, CaseStatus, Channel};
@@ -208,42 +210,59 @@ impl CaseConnection {
 
 /// Loads, in one batch per relation, every relation the client selected on a page of
 /// cases. Relying on the DataLoader's delay alone splits batches when a long page takes
-/// longer to walk than the delay; prefetching makes one query per relation certain.
+/// longer to walk than the delay; priming the loaders with the page's keys makes one
+/// query per relation certain and waits no delay (1 ms per relation before).
 async fn prefetch(ctx: &Context<'_>, rows: &[case::Model], node: Lookahead<'_>) -> ApiResult<()> {
     let loaders = ctx.loaders()?;
-    let free_text = ["title", "body", "reply"]
-        .iter()
-        .any(|f| node.field(f).exists());
-    if free_text && !ctx.principal()?.sees_personal_data() {
-        // Masking needs each citizen's name: fetch them for the page at once.
-        loaders
-            .citizens
-            .load_many(rows.iter().filter_map(|r| r.citizen_id))
-            .await?;
-    }
-    if node.field("region").exists() {
-        loaders
-            .regions
-            .load_many(rows.iter().map(|r| r.region_code.clone()))
-            .await?;
-    }
-    if node.field("department").exists() {
-        loaders
-            .departments
-            .load_many(rows.iter().filter_map(|r| r.department_id))
-            .await?;
-    }
-    if node.field("category").exists() {
-        loaders
-            .categories
-            .load_many(rows.iter().filter_map(|r| r.category_id))
-            .await?;
-    }
-    if node.field("rating").exists() {
-        loaders.ratings.load_many(rows.iter().map(|r| r.id)).await?;
-    }
-    if node.field("events").exists() {
-        loaders.events.load_many(rows.iter().map(|r| r.id)).await?;
+    let wants = |field: &str| node.field(field).exists();
+    let free_text = ["title", "body", "reply"].iter().any(|f| wants(f));
+    // Masking the free text needs each citizen's name.
+    let masks = free_text && !ctx.principal()?.sees_personal_data();
+    // Each relation the page asks for is one query, one after the other: run side by
+    // side they were faster alone (PostgreSQL 1M, 20 cases with region and department:
+    // c1 p50 9.9 → 5.6 ms) but took three pooled connections a request, and under load
+    // slower (c8 119–133 → 82–97 req/s).
+    prime_if(
+        masks,
+        &loaders.citizens,
+        rows.iter().filter_map(|r| r.citizen_id),
+    )
+    .await?;
+    prime_if(
+        wants("region"),
+        &loaders.regions,
+        rows.iter().map(|r| r.region_code.clone()),
+    )
+    .await?;
+    prime_if(
+        wants("department"),
+        &loaders.departments,
+        rows.iter().filter_map(|r| r.department_id),
+    )
+    .await?;
+    prime_if(
+        wants("category"),
+        &loaders.categories,
+        rows.iter().filter_map(|r| r.category_id),
+    )
+    .await?;
+    prime_if(wants("rating"), &loaders.ratings, rows.iter().map(|r| r.id)).await?;
+    prime_if(wants("events"), &loaders.events, rows.iter().map(|r| r.id)).await?;
+    Ok(())
+}
+
+/// [`prime`] when `wanted`.
+async fn prime_if<K, L>(
+    wanted: bool,
+    loader: &DataLoader<L, HashMapCache>,
+    keys: impl IntoIterator<Item = K>,
+) -> Result<(), LoadError>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    L: Loader<K, Error = LoadError>,
+{
+    if wanted {
+        prime(loader, keys).await?;
     }
     Ok(())
 }
