@@ -20,6 +20,7 @@ pub mod m20261126_000013_department_ranking_indexes;
 mod m20261127_000014_city_breakdown_index;
 pub mod m20261127_000015_deadline_ahead_index;
 pub mod m20261127_000016_drop_event_action_index;
+pub mod m20261127_000017_published_list_index;
 pub mod partitioning;
 pub mod reference;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000014_city_breakdown_index::Migration),
             Box::new(m20261127_000015_deadline_ahead_index::Migration),
             Box::new(m20261127_000016_drop_event_action_index::Migration),
+            Box::new(m20261127_000017_published_list_index::Migration),
         ]
     }
 }

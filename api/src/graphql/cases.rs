@@ -15,7 +15,7 @@ use entities::{case, category, department, CaseKind, CaseStatus, Channel};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, Select,
 };
 
 /// The largest page a client may ask for.
@@ -267,6 +267,24 @@ where
     Ok(())
 }
 
+/// The statement of a page: the cases matching `condition` and `page` (the cursor's
+/// bound), `limit` of them walking `walk` by `(submitted_at, id)`, the order of the
+/// `(…, submitted_at)` indexes and of the public's partial index
+/// (`idx_cases_published_submitted_at`).
+pub fn page_of(
+    condition: Condition,
+    page: Condition,
+    walk: Order,
+    limit: u64,
+) -> Select<case::Entity> {
+    case::Entity::find()
+        .filter(condition)
+        .filter(page)
+        .order_by(case::Column::SubmittedAt, walk.clone())
+        .order_by(case::Column::Id, walk)
+        .limit(limit)
+}
+
 fn cursor_of(row: &case::Model) -> CaseCursor {
     CaseCursor {
         submitted_at: row.submitted_at,
@@ -353,12 +371,7 @@ impl CaseQuery {
         if let Some(cursor) = before {
             page = page.add(beyond(cursor, reverse(order.clone())));
         }
-        let mut rows = case::Entity::find()
-            .filter(condition.clone())
-            .filter(page)
-            .order_by(case::Column::SubmittedAt, walk.clone())
-            .order_by(case::Column::Id, walk)
-            .limit(limit + 1)
+        let mut rows = page_of(condition.clone(), page, walk, limit + 1)
             .all(db)
             .await?;
         let has_more = rows.len() as u64 > limit;

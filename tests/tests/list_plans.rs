@@ -1,0 +1,179 @@
+//! The plans of the list statements: which index each database walks for a page of
+//! cases. A page of 20 reads 21 index entries when the index holds only the cases the
+//! caller may see in list order; through another index it steps over the others first.
+
+use entities::case;
+use entities::CaseStatus;
+use migration::m20261127_000017_published_list_index::PUBLISHED_LIST_INDEX;
+use minyi::auth::Principal;
+use minyi::graphql::cases::page_of;
+use minyi_tests::fixtures::{self, at, NewCase};
+use minyi_tests::{db_test, TestApp};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, Order, QueryTrait, Statement,
+    TransactionTrait, Value,
+};
+use std::collections::BTreeSet;
+
+/// Published and unpublished cases over three months, newest unpublished (as cases are
+/// published once handled).
+async fn cases_some_published(app: &TestApp) {
+    for day in 1..=24u32 {
+        let month = 1 + (day - 1) / 8;
+        let published = day <= 16;
+        fixtures::case(
+            &app.db,
+            NewCase::new("510104", at(2026, month, day, 2, 0, 0))
+                .status(CaseStatus::Closed)
+                .published(published),
+        )
+        .await;
+    }
+}
+
+/// The indexes `statement`'s plan reads, by the names of the indexes of `cases` (on
+/// PostgreSQL a partition's index is named after the partition: it is mapped to its
+/// parent's name). On PostgreSQL sequential scans are off for the plan, since tables of a
+/// few rows are cheaper to scan whatever the indexes: what is asked is which index fits.
+async fn indexes_read(app: &TestApp, statement: Statement) -> BTreeSet<String> {
+    let backend = app.db.get_database_backend();
+    let explain = |prefix: &str| {
+        Statement::from_sql_and_values(
+            backend,
+            format!("{prefix} {}", statement.sql),
+            statement
+                .values
+                .iter()
+                .flat_map(|v| v.0.iter().cloned())
+                .collect::<Vec<Value>>(),
+        )
+    };
+    match backend {
+        DbBackend::Postgres => {
+            let txn = app.db.begin().await.expect("a transaction");
+            txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+                .await
+                .expect("seqscan off");
+            let lines: Vec<String> = txn
+                .query_all_raw(explain("EXPLAIN"))
+                .await
+                .expect("explain")
+                .into_iter()
+                .map(|r| r.try_get::<String>("", "QUERY PLAN").expect("plan line"))
+                .collect();
+            let parents = txn
+                .query_all_raw(Statement::from_string(
+                    backend,
+                    "SELECT c.relname AS child, p.relname AS parent FROM pg_inherits i \
+                     JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent \
+                     WHERE p.relkind = 'I'",
+                ))
+                .await
+                .expect("index parents");
+            txn.rollback().await.expect("rollback");
+            let parent_of: Vec<(String, String)> = parents
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.try_get::<String>("", "child").expect("child"),
+                        r.try_get::<String>("", "parent").expect("parent"),
+                    )
+                })
+                .collect();
+            lines
+                .iter()
+                .filter_map(|l| l.split(" using ").nth(1))
+                .filter_map(|rest| rest.split_whitespace().next())
+                .map(|index| {
+                    parent_of
+                        .iter()
+                        .find(|(child, _)| child == index)
+                        .map(|(_, parent)| parent.clone())
+                        .unwrap_or_else(|| index.to_string())
+                })
+                .collect()
+        }
+        _ => app
+            .db
+            .query_all_raw(explain("EXPLAIN QUERY PLAN"))
+            .await
+            .expect("explain query plan")
+            .into_iter()
+            .map(|r| r.try_get::<String>("", "detail").expect("detail"))
+            .filter_map(|d| d.split(" USING INDEX ").nth(1).map(str::to_string))
+            .map(|rest| rest.split_whitespace().next().unwrap_or("").to_string())
+            .collect(),
+    }
+}
+
+db_test!(
+    the_public_list_walks_the_index_of_published_cases_only,
+    |app| async move {
+        cases_some_published(&app).await;
+        let backend = app.db.get_database_backend();
+        let first_page = page_of(
+            Principal::public().case_visibility(),
+            Condition::all(),
+            Order::Desc,
+            21,
+        )
+        .build(backend);
+        assert_eq!(
+            indexes_read(&app, first_page).await,
+            BTreeSet::from([PUBLISHED_LIST_INDEX.to_string()])
+        );
+        // A next page (after a cursor) walks the same index from the cursor on.
+        let cursor = at(2026, 2, 10, 2, 0, 0);
+        let next_page = page_of(
+            Principal::public().case_visibility(),
+            Condition::any()
+                .add(case::Column::SubmittedAt.lt(cursor))
+                .add(
+                    Condition::all()
+                        .add(case::Column::SubmittedAt.eq(cursor))
+                        .add(case::Column::Id.lt(9i64)),
+                ),
+            Order::Desc,
+            21,
+        )
+        .build(backend);
+        assert_eq!(
+            indexes_read(&app, next_page).await,
+            BTreeSet::from([PUBLISHED_LIST_INDEX.to_string()])
+        );
+    }
+);
+
+/// On SQLite the export of every published case stays a scan of the table in id order:
+/// the partial index (published cases in time order) would need a sort of all of them,
+/// which the streamed export must not do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_of_published_cases_scans_the_table_in_id_order_on_sqlite() {
+    let app = TestApp::spawn(minyi_tests::Backend::Sqlite).await;
+    cases_some_published(&app).await;
+    let export = minyi::open_data::export::rows::select(
+        Condition::all().add(Principal::public().case_visibility()),
+    )
+    .build(DbBackend::Sqlite);
+    let details: Vec<String> = app
+        .db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            format!("EXPLAIN QUERY PLAN {}", export.sql),
+            export.values.map(|v| v.0).unwrap_or_default(),
+        ))
+        .await
+        .expect("explain query plan")
+        .into_iter()
+        .map(|r| r.try_get::<String>("", "detail").expect("detail"))
+        .collect();
+    assert_eq!(
+        details.first().map(String::as_str),
+        Some("SCAN cases"),
+        "{details:?}"
+    );
+    assert!(
+        !details.iter().any(|d| d.contains("TEMP B-TREE")),
+        "no sort: {details:?}"
+    );
+}
