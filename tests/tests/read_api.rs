@@ -390,6 +390,24 @@ db_test!(
             observed[0].1 <= 10,
             "too many statements for one page: {observed:?}"
         );
+        // Edges and nodes of one page share the relations read for the first of them.
+        let both = "query($n: Int) { cases(first: $n) {
+            edges { node { region { name } department { name } category { name } rating { level } } }
+            nodes { region { name } department { name } category { name } rating { level } }
+        } }";
+        let before = app.statements().await;
+        let resp = app.graphql(both, json!({ "n": 100 })).await;
+        let after = app.statements().await;
+        assert_eq!(
+            data(&resp)["cases"]["edges"].as_array().map(Vec::len),
+            Some(100)
+        );
+        assert_eq!(
+            after - before,
+            observed[0].1,
+            "edges and nodes: {} statements, nodes alone {observed:?}",
+            after - before
+        );
     }
 );
 

@@ -134,6 +134,9 @@ pub struct Loaders {
     pub child_categories: DataLoader<ChildCategoriesLoader, HashMapCache>,
     pub events: DataLoader<EventsLoader, HashMapCache>,
     pub ratings: DataLoader<RatingsLoader, HashMapCache>,
+    /// Held while [`Loaders::prime`] reads and fills a cache: `edges` and `nodes` of one
+    /// page are resolved side by side, and the second must find the first's rows.
+    priming: tokio::sync::Mutex<()>,
 }
 
 impl Loaders {
@@ -154,33 +157,39 @@ impl Loaders {
             child_categories: make(ChildCategoriesLoader(db.clone())),
             events: make(EventsLoader(db.clone())),
             ratings: make(RatingsLoader(db.clone())),
+            priming: tokio::sync::Mutex::new(()),
         }
     }
-}
 
-/// Loads every row of `keys` in one query and puts them in `loader`'s cache, so that the
-/// per-row resolvers then find them there. A list knows all its keys up front: this
-/// skips the loader's batching delay (1 ms) that `load_many` waits before each query,
-/// and lets a page's relations be fetched side by side instead of one after another.
-pub async fn prime<K, L>(
-    loader: &DataLoader<L, HashMapCache>,
-    keys: impl IntoIterator<Item = K>,
-) -> Result<(), LoadError>
-where
-    K: Send + Sync + Hash + Eq + Clone + 'static,
-    L: Loader<K, Error = LoadError>,
-{
-    let keys: Vec<K> = keys
-        .into_iter()
-        .collect::<HashSet<K>>()
-        .into_iter()
-        .collect();
-    if keys.is_empty() {
-        return Ok(());
+    /// Loads the rows of `keys` not yet in `loader`'s cache in one query and puts them
+    /// there, so that the per-row resolvers then find them. A list knows all its keys up
+    /// front: this skips the loader's batching delay (1 ms) that `load_many` waits before
+    /// each query. Keys already cached (a page asking for both `edges` and `nodes`) are
+    /// not read again.
+    pub async fn prime<K, L>(
+        &self,
+        loader: &DataLoader<L, HashMapCache>,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<(), LoadError>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        L: Loader<K, Error = LoadError>,
+    {
+        let _one_at_a_time = self.priming.lock().await;
+        let cached = loader.get_cached_values::<K>();
+        let keys: Vec<K> = keys
+            .into_iter()
+            .filter(|k| !cached.contains_key(k))
+            .collect::<HashSet<K>>()
+            .into_iter()
+            .collect();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let found = loader.loader().load(&keys).await?;
+        loader.feed_many(found).await;
+        Ok(())
     }
-    let found = loader.loader().load(&keys).await?;
-    loader.feed_many(found).await;
-    Ok(())
 }
 
 impl From<LoadError> for crate::error::ApiError {
