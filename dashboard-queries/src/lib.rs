@@ -23,7 +23,7 @@ mod ranking;
 mod ranking_ends;
 mod rollup_read;
 mod sql;
-mod stored_time;
+pub mod stored_time;
 
 pub use buckets::intervals;
 pub use error::Error;

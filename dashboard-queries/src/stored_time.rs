@@ -6,7 +6,8 @@
 //! SQLite's `unixepoch()` in the statement or chrono's general parser cost far more. It
 //! also accepts what SQLite's own date functions accept of the same form (a space for the
 //! `T`, `Z`, no offset meaning UTC) and refuses anything else: an instant it cannot read
-//! is an error, never a guess.
+//! is an error, never a guess. The export's SQLite reader uses it for the shape sqlx
+//! writes (`api/src/open_data/export/stored_time.rs`).
 
 use crate::calendar::{Nanos, NANOS_PER_SECOND};
 use chrono::{Datelike, NaiveDate};
@@ -15,8 +16,13 @@ use chrono::{Datelike, NaiveDate};
 const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
 
 /// `YYYY-MM-DD[T ]HH:MM:SS[.fraction][Z|±HH:MM]` → nanoseconds since the epoch.
-pub(crate) fn parse(text: &str) -> Option<Nanos> {
-    let b = text.as_bytes();
+pub fn parse(text: &str) -> Option<Nanos> {
+    parse_bytes(text.as_bytes())
+}
+
+/// [`parse`] of the bytes SQLite hands over: the accepted forms are ASCII, checked byte by
+/// byte, so no UTF-8 check is needed first (the export's reader reads them so).
+pub fn parse_bytes(b: &[u8]) -> Option<Nanos> {
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b' ') {
         return None;
     }

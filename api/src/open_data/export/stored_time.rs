@@ -1,10 +1,11 @@
 //! Timestamps as SQLite stores them, read by the export's SQLite reader exactly as sqlx
 //! reads them for the generic path: the shape sqlx writes (`2024-03-01T01:30:00+00:00`,
-//! with an optional fraction) is taken apart digit by digit; any other spelling goes
+//! with an optional fraction) is taken apart digit by digit (by the metrics engine's
+//! parser, `dashboard_queries::stored_time`); any other spelling goes
 //! through sqlx's own rules (ported from sqlx-sqlite's chrono decoder: RFC 3339, then
 //! SQLite's date/time formats, integers as Unix seconds, reals as Julian days).
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Offset, TimeZone, Utc};
 
 /// A stored text timestamp, or `None` when sqlx would refuse it too.
 pub fn from_text(text: &str) -> Option<DateTime<Utc>> {
@@ -44,49 +45,16 @@ pub fn from_real(value: f64) -> Option<DateTime<Utc>> {
     Utc.timestamp_opt(seconds, nanos).single()
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.f{1,9}](+00:00|Z)`: what sqlx writes for a `DateTime<Utc>`.
-/// `None` for anything else, including leap seconds, so the general rules decide.
+/// `YYYY-MM-DDTHH:MM:SS[.f{1,9}](+00:00|Z)`: what sqlx writes for a `DateTime<Utc>`, read
+/// by the metrics engine's digit parser ([`dashboard_queries::stored_time`]). `None` for
+/// anything else, including leap seconds and instants beyond the years 1678–2262 that
+/// parser covers, so the general rules decide.
 fn sqlx_shape(b: &[u8]) -> Option<DateTime<Utc>> {
-    if b.len() < 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-    {
+    let written_by_sqlx = b.get(10) == Some(&b'T') && (b.ends_with(b"+00:00") || b.ends_with(b"Z"));
+    if !written_by_sqlx {
         return None;
     }
-    let year = digits(&b[0..4])?;
-    let month = digits(&b[5..7])?;
-    let day = digits(&b[8..10])?;
-    let hour = digits(&b[11..13])?;
-    let minute = digits(&b[14..16])?;
-    let second = digits(&b[17..19])?;
-    let mut rest = &b[19..];
-    let mut nanos = 0u32;
-    if let Some((b'.', after)) = rest.split_first() {
-        let width = after.iter().take_while(|c| c.is_ascii_digit()).count();
-        if width == 0 || width > 9 {
-            return None;
-        }
-        nanos = digits(&after[..width])? * 10u32.pow(9 - width as u32);
-        rest = &after[width..];
-    }
-    if rest != b"+00:00" && rest != b"Z" {
-        return None;
-    }
-    if second > 59 {
-        return None;
-    }
-    let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
-    let time = NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?;
-    Some(Utc.from_utc_datetime(&NaiveDateTime::new(date, time)))
-}
-
-fn digits(b: &[u8]) -> Option<u32> {
-    b.iter().try_fold(0u32, |n, &c| {
-        c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
-    })
+    dashboard_queries::stored_time::parse_bytes(b).map(DateTime::from_timestamp_nanos)
 }
 
 /// sqlx-sqlite's `decode_datetime_from_text`, verbatim in behaviour.
