@@ -21,6 +21,7 @@ mod m20261127_000014_city_breakdown_index;
 pub mod m20261127_000015_deadline_ahead_index;
 pub mod m20261127_000016_drop_event_action_index;
 pub mod m20261127_000017_published_list_index;
+pub mod m20261127_000018_published_list_index_literal;
 pub mod partitioning;
 pub mod reference;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000015_deadline_ahead_index::Migration),
             Box::new(m20261127_000016_drop_event_action_index::Migration),
             Box::new(m20261127_000017_published_list_index::Migration),
+            Box::new(m20261127_000018_published_list_index_literal::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use minyi::graphql::cases::page_of;
 use minyi_tests::fixtures::{self, at, NewCase};
 use minyi_tests::{db_test, TestApp};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, Order, QueryTrait, Statement,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, Order, QueryTrait, Statement,
     TransactionTrait, Value,
 };
 use std::collections::BTreeSet;
@@ -108,15 +108,75 @@ async fn indexes_read(app: &TestApp, statement: Statement) -> BTreeSet<String> {
 
 /// The indexes the public's page of 20 (newest first) beyond `cursor` reads.
 async fn public_page_reads(app: &TestApp, cursor: Condition) -> BTreeSet<String> {
-    let backend = app.db.get_database_backend();
-    let page = page_of(
+    let page = public_page(app, cursor);
+    indexes_read(app, page).await
+}
+
+/// The public's page of 20, newest first, beyond `cursor`: the resolver's statement.
+fn public_page(app: &TestApp, cursor: Condition) -> Statement {
+    page_of(
+        app.db.get_database_backend(),
         Principal::public().case_visibility(),
         cursor,
         Order::Desc,
         21,
-    );
-    indexes_read(app, page.build(backend)).await
+    )
 }
+
+db_test!(
+    the_public_first_page_binds_nothing_so_postgresql_plans_it_once,
+    |app| async move {
+        cases_some_published(&app).await;
+        let page = public_page(&app, Condition::all());
+        assert!(
+            page.values.as_ref().is_none_or(|v| v.0.is_empty()),
+            "{page:?}"
+        );
+        assert!(page.sql.ends_with(" LIMIT 21"), "{}", page.sql);
+        // One connection (a transaction) runs the page three times and reads its own
+        // plan cache: the pool forces custom plans for statements with parameters, and
+        // this one, having none, keeps its one generic plan.
+        let txn = app.db.begin().await.expect("a transaction");
+        for _ in 0..3 {
+            let rows = case::Entity::find()
+                .from_raw_sql(page.clone())
+                .all(&txn)
+                .await
+                .expect("the public's first page");
+            assert_eq!(rows.len(), 16, "the 16 published cases");
+        }
+        if app.db.get_database_backend() == DbBackend::Postgres {
+            let mode = txn
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT current_setting('plan_cache_mode') AS mode",
+                ))
+                .await
+                .expect("the setting")
+                .expect("a row");
+            assert_eq!(
+                mode.try_get::<String>("", "mode").expect("mode"),
+                "force_custom_plan"
+            );
+            let plans = txn
+                .query_one_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
+                     WHERE statement = $1",
+                    [page.sql.clone().into()],
+                ))
+                .await
+                .expect("the plan cache")
+                .expect("the page is a prepared statement of this connection");
+            assert_eq!(
+                plans.try_get::<i64>("", "generic_plans").expect("generic"),
+                3
+            );
+            assert_eq!(plans.try_get::<i64>("", "custom_plans").expect("custom"), 0);
+        }
+        txn.rollback().await.expect("rollback");
+    }
+);
 
 db_test!(
     the_public_list_walks_the_index_of_published_cases_only,
