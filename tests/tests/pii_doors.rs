@@ -4,6 +4,7 @@
 //! both exports and Open311. No planted item may come out of any door, checked case by
 //! case against the items planted in that case.
 
+use minyi_tests::fixtures::{self, at, NewCase};
 use minyi_tests::{data, db_test, TestApp};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -188,5 +189,46 @@ db_test!(
             let number = request["service_request_id"].as_str().unwrap_or_default();
             assert_clean(&planted, "Open311", number, &request.to_string());
         }
+    }
+);
+
+db_test!(
+    a_public_page_of_free_text_never_reads_the_citizens,
+    |app| async move {
+        // The public copies of the free text are stored redacted at write time, so the
+        // public's page needs no citizen (it used to load every citizen of the page, their
+        // contact data with them, for a masking done long before).
+        for (day, name) in [(1, "张伟"), (2, "李娜"), (3, "王芳")] {
+            let mut new = NewCase::new("510104", at(2026, 3, day, 8, 0, 0))
+                .title(&format!("{name}反映小区门口路灯不亮"));
+            new.citizen_id = Some(fixtures::citizen(&app.db, name).await.id);
+            fixtures::case(&app.db, new).await;
+        }
+        let statements_of = |query: &'static str| {
+            let app = &app;
+            async move {
+                let before = app.statements().await;
+                let resp = app.graphql(query, json!({})).await;
+                let after = app.statements().await;
+                (data(&resp)["cases"]["nodes"].clone(), after - before)
+            }
+        };
+        let (ids, bare) = statements_of("{ cases(first: 5) { nodes { id } } }").await;
+        let (texts, with_text) =
+            statements_of("{ cases(first: 5) { nodes { title body reply } } }").await;
+        assert_eq!(ids.as_array().map(Vec::len), Some(3));
+        let titles: Vec<&str> = texts
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .filter_map(|n| n["title"].as_str())
+            .collect();
+        assert_eq!(titles.len(), 3);
+        assert!(
+            titles.iter().all(|t| t.ends_with("反映小区门口路灯不亮")
+                && !["张伟", "李娜", "王芳"].iter().any(|n| t.contains(n))),
+            "{titles:?}"
+        );
+        assert_eq!(with_text, bare, "free text costs no statement of its own");
     }
 );
