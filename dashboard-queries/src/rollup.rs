@@ -222,21 +222,68 @@ pub async fn apply_delta<C: ConnectionTrait>(
 /// under SQLite's limit of 32,766 bound parameters.
 pub const CELLS_PER_STATEMENT: usize = 1000;
 
-/// Adds each cell's counters: `INSERT … ON CONFLICT (key) DO UPDATE SET c = c +
-/// excluded.c`, one statement per [`CELLS_PER_STATEMENT`] cells (a bulk writer's
-/// batch, or the one or two cells of a single case's change).
+/// The monthly cells (migration 000019): the daily cells summed by month.
+pub const MONTHLY_TABLE: &str = "case_rollup_monthly";
+
+/// The month `YYYY-MM` of a day `YYYY-MM-DD` as [`local_day`] writes it (its first
+/// seven characters are what `department_rollup::local_month` writes for the same
+/// instant; a test checks both).
+pub fn month_of(day: &str) -> &str {
+    day.get(..7).unwrap_or(day)
+}
+
+/// Adds each cell's counters to the daily cells and, summed by month, to the monthly
+/// ones: `INSERT … ON CONFLICT (key) DO UPDATE SET c = c + excluded.c`, one statement
+/// per [`CELLS_PER_STATEMENT`] cells and table (a bulk writer's batch, or the one or
+/// two cells of a single case's change).
 pub async fn add<C: ConnectionTrait>(
     db: &C,
     cells: &[(RollupKey, [i64; 14])],
 ) -> Result<(), DbErr> {
+    let daily: Vec<(&str, &RollupKey, [i64; 14])> = cells
+        .iter()
+        .map(|(key, values)| (key.day.as_str(), key, *values))
+        .collect();
+    upsert(db, "case_rollup_daily", "day", &daily).await?;
+    // The same cells keyed by month (the key's `day` holding the month).
+    let mut months: std::collections::BTreeMap<RollupKey, [i64; 14]> = Default::default();
+    for (key, values) in cells {
+        let month = RollupKey {
+            day: month_of(&key.day).to_string(),
+            ..key.clone()
+        };
+        let cell = months.entry(month).or_default();
+        for (sum, v) in cell.iter_mut().zip(values) {
+            *sum += v;
+        }
+    }
+    // A case moved between two days of one month changes no monthly cell.
+    let monthly: Vec<(&str, &RollupKey, [i64; 14])> = months
+        .iter()
+        .filter(|(_, values)| values.iter().any(|v| *v != 0))
+        .map(|(key, values)| (key.day.as_str(), key, *values))
+        .collect();
+    upsert(db, MONTHLY_TABLE, "month", &monthly).await
+}
+
+/// The upsert of `(period, key, counters)` cells into `table`, whose period column is
+/// `period` (the key's day is not read: the period given is).
+async fn upsert<C: ConnectionTrait>(
+    db: &C,
+    table: &str,
+    period: &str,
+    cells: &[(&str, &RollupKey, [i64; 14])],
+) -> Result<(), DbErr> {
     for chunk in cells.chunks(CELLS_PER_STATEMENT) {
         let mut q = Sql::new(db.get_database_backend());
-        q.push("INSERT INTO case_rollup_daily (day, province_code, city_code, county_key, ")
-            .push(&COLUMNS.join(", "))
-            .push(") VALUES ");
-        for (i, (key, values)) in chunk.iter().enumerate() {
+        q.push(&format!(
+            "INSERT INTO {table} ({period}, province_code, city_code, county_key, "
+        ))
+        .push(&COLUMNS.join(", "))
+        .push(") VALUES ");
+        for (i, (at, key, values)) in chunk.iter().enumerate() {
             q.push(if i == 0 { "(" } else { ", (" })
-                .bind(key.day.clone())
+                .bind(at.to_string())
                 .push(", ")
                 .bind(key.province_code.clone())
                 .push(", ")
@@ -248,10 +295,12 @@ pub async fn add<C: ConnectionTrait>(
             }
             q.push(")");
         }
-        q.push(" ON CONFLICT (day, province_code, city_code, county_key) DO UPDATE SET ");
+        q.push(&format!(
+            " ON CONFLICT ({period}, province_code, city_code, county_key) DO UPDATE SET "
+        ));
         let sets: Vec<String> = COLUMNS
             .iter()
-            .map(|c| format!("{c} = case_rollup_daily.{c} + excluded.{c}"))
+            .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
             .collect();
         q.push(&sets.join(", "));
         db.execute_raw(q.build()).await?;
@@ -271,14 +320,31 @@ pub fn accumulate<K: std::hash::Hash + Eq>(
     }
 }
 
-/// Every cell of the table, for checks: key → counters (zero cells left out).
+/// Every daily cell, for checks: key → counters (zero cells left out).
 pub async fn read_all<C: ConnectionTrait>(
     db: &C,
 ) -> Result<std::collections::BTreeMap<RollupKey, Counters>, DbErr> {
+    read_cells(db, "case_rollup_daily", "day").await
+}
+
+/// Every monthly cell, for checks: key (its `day` holding the month) → counters.
+pub async fn read_all_monthly<C: ConnectionTrait>(
+    db: &C,
+) -> Result<std::collections::BTreeMap<RollupKey, Counters>, DbErr> {
+    read_cells(db, MONTHLY_TABLE, "month").await
+}
+
+async fn read_cells<C: ConnectionTrait>(
+    db: &C,
+    table: &str,
+    period: &str,
+) -> Result<std::collections::BTreeMap<RollupKey, Counters>, DbErr> {
     let mut q = Sql::new(db.get_database_backend());
-    q.push("SELECT day, province_code, city_code, county_key, ")
-        .push(&COLUMNS.join(", "))
-        .push(" FROM case_rollup_daily");
+    q.push(&format!(
+        "SELECT {period} AS day, province_code, city_code, county_key, "
+    ))
+    .push(&COLUMNS.join(", "))
+    .push(&format!(" FROM {table}"));
     let mut out = std::collections::BTreeMap::new();
     for row in db.query_all_raw(q.build()).await? {
         let key = RollupKey {
@@ -297,4 +363,23 @@ pub async fn read_all<C: ConnectionTrait>(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_month_of_a_day_is_the_month_of_its_instants() {
+        // Around a Shanghai month boundary (16:00 UTC is local midnight).
+        for (y, m, d, h) in [(2026, 1, 31, 15), (2026, 1, 31, 16), (2025, 12, 31, 23)] {
+            let t = Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap();
+            assert_eq!(
+                month_of(&local_day(t)),
+                crate::department_rollup::local_month(t)
+            );
+        }
+        assert_eq!(month_of("2026-02-01"), "2026-02");
+    }
 }

@@ -46,6 +46,8 @@ fn local_month_start(t: DateTime<Utc>) -> bool {
 pub(crate) enum Rollup {
     /// `case_rollup_daily`: region cells per Shanghai day.
     Daily,
+    /// `case_rollup_monthly`: the same region cells per Shanghai month.
+    Monthly,
     /// `case_rollup_department_monthly`: region and department cells per Shanghai month.
     DepartmentMonthly,
 }
@@ -54,6 +56,7 @@ impl Rollup {
     fn table(self) -> &'static str {
         match self {
             Rollup::Daily => "case_rollup_daily",
+            Rollup::Monthly => crate::rollup::MONTHLY_TABLE,
             Rollup::DepartmentMonthly => crate::department_rollup::TABLE,
         }
     }
@@ -62,7 +65,7 @@ impl Rollup {
     fn period_column(self) -> &'static str {
         match self {
             Rollup::Daily => "c.day",
-            Rollup::DepartmentMonthly => "c.month",
+            Rollup::Monthly | Rollup::DepartmentMonthly => "c.month",
         }
     }
 
@@ -70,7 +73,7 @@ impl Rollup {
     fn period(self, t: DateTime<Utc>) -> String {
         match self {
             Rollup::Daily => local_day(t),
-            Rollup::DepartmentMonthly => local_month(t),
+            Rollup::Monthly | Rollup::DepartmentMonthly => local_month(t),
         }
     }
 }
@@ -78,8 +81,9 @@ impl Rollup {
 /// Which rollup answers a question, if any; both need no channel, kind or category
 /// filter (as of the past too: [`crate::past_rollup`] sets the cells right for as-of), and a region scope of none, a province or a city (their cells
 /// know no county for other scopes, and no filter dimension).
-/// - the daily one: no department scope, grouped by nothing, the child region or time
-///   buckets, over whole Shanghai days;
+/// - the monthly region one: no department scope, grouped by nothing, the child region
+///   or time buckets, over whole Shanghai months (~30 times fewer cells than days);
+/// - the daily one: the same questions over whole Shanghai days;
 /// - the monthly department one: grouped by department, or a department scope grouped
 ///   by nothing, time buckets or (under no region or a province) the child region,
 ///   over whole Shanghai months.
@@ -103,8 +107,14 @@ pub(crate) fn rollup_for(
         return None;
     }
     let department_scope = r.department_path.is_some();
-    let daily = !department_scope
-        && matches!(by, GroupBy::Nothing | GroupBy::ChildRegion)
+    let months = local_month_start(w.from)
+        && local_month_start(w.to)
+        && buckets.iter().all(|b| local_month_start(*b));
+    let regions = !department_scope && matches!(by, GroupBy::Nothing | GroupBy::ChildRegion);
+    if regions && months {
+        return Some(Rollup::Monthly);
+    }
+    let daily = regions
         && local_midnight(w.from)
         && local_midnight(w.to)
         && buckets.iter().all(|b| local_midnight(*b));
@@ -119,11 +129,7 @@ pub(crate) fn rollup_for(
         }
         GroupBy::Category | GroupBy::Channel | GroupBy::Kind => false,
     };
-    let monthly = grouping
-        && local_month_start(w.from)
-        && local_month_start(w.to)
-        && buckets.iter().all(|b| local_month_start(*b));
-    monthly.then_some(Rollup::DepartmentMonthly)
+    (grouping && months).then_some(Rollup::DepartmentMonthly)
 }
 
 /// Whether SQLite is to be told [`RANKING_INDEX`]: a province's cells grouped by

@@ -314,6 +314,9 @@ async fn a_bulletin_as_of_a_past_instant_from_the_rollups_is_unchanged_by_later_
         t.db.execute_unprepared("DELETE FROM case_rollup_daily")
             .await
             .unwrap();
+        t.db.execute_unprepared("DELETE FROM case_rollup_monthly")
+            .await
+            .unwrap();
         t.db.execute_unprepared("DELETE FROM case_rollup_department_monthly")
             .await
             .unwrap();

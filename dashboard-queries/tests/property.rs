@@ -200,8 +200,21 @@ async fn check(seed: u64, n: usize, picks: [u64; 4]) {
             ..aligned_now.with_now(Utc::now())
         };
         assert!(!aligned_past.is_current());
+        // Whole Shanghai months (below): the same region questions from the monthly
+        // region cells, now and as of the instant inside the histories.
+        let month =
+            |m: u32| Utc.with_ymd_and_hms(2025, m, 1, 0, 0, 0).unwrap() - Duration::hours(8);
+        let (m0, m1) = [(3, 4), (3, 5), (2, 6), (4, 5)][(picks[1] / 5 % 4) as usize];
+        let months = Window::new(month(m0), month(m1), Some(end))
+            .unwrap()
+            .with_now(end);
+        let months_past = Window {
+            as_of: mid,
+            ..months.with_now(Utc::now())
+        };
         let none = StatsFilter::default();
-        for (aligned, code) in [aligned_now, aligned_past].into_iter().flat_map(|w| {
+        let windows = [aligned_now, aligned_past, months, months_past];
+        for (aligned, code) in windows.into_iter().flat_map(|w| {
             [
                 None,
                 Some("510000"),
@@ -253,21 +266,11 @@ async fn check(seed: u64, n: usize, picks: [u64; 4]) {
         // Whole Shanghai months: department breakdowns, rankings and rank histories,
         // and department-scoped questions come from the monthly department rollup
         // (with the same corrections).
-        let month =
-            |m: u32| Utc.with_ymd_and_hms(2025, m, 1, 0, 0, 0).unwrap() - Duration::hours(8);
-        let (m0, m1) = [(3, 4), (3, 5), (2, 6), (4, 5)][(picks[1] / 5 % 4) as usize];
-        let months = Window::new(month(m0), month(m1), Some(end))
-            .unwrap()
-            .with_now(end);
         let min_cases = 1 + (picks[2] % 4) as i64;
         let ctx = format!("{} seed {seed} months {m0}..{m1}", t.name);
         check_departments(db, &cases, &cal, top, &months, min_cases, picks[3], &ctx).await;
         // The same months as of the instant inside the histories (the monthly rollup
         // set right for the past).
-        let months_past = Window {
-            as_of: mid,
-            ..months.with_now(Utc::now())
-        };
         let ctx = format!("{ctx} as of {mid}");
         let pick = picks[3] / 125;
         check_departments(db, &cases, &cal, top, &months_past, min_cases, pick, &ctx).await;

@@ -22,6 +22,7 @@ pub mod m20261127_000015_deadline_ahead_index;
 pub mod m20261127_000016_drop_event_action_index;
 pub mod m20261127_000017_published_list_index;
 pub mod m20261127_000018_published_list_index_literal;
+pub mod m20261127_000019_monthly_rollup;
 pub mod partitioning;
 pub mod reference;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000016_drop_event_action_index::Migration),
             Box::new(m20261127_000017_published_list_index::Migration),
             Box::new(m20261127_000018_published_list_index_literal::Migration),
+            Box::new(m20261127_000019_monthly_rollup::Migration),
         ]
     }
 }

@@ -280,7 +280,52 @@ pub async fn assert_rollup_exact(db: &sea_orm::DatabaseConnection) {
     .unwrap_or_else(|e| panic!("rebuilding the rollup: {e}"));
     let rebuilt = values(read_all(db).await.unwrap_or_else(|e| panic!("rollup: {e}")));
     assert_eq!(rebuilt, want, "the rollup rebuilt in one statement");
+    assert_monthly_rollup_exact(db, &want).await;
     assert_department_rollup_exact(db, &rows).await;
+}
+
+/// The monthly region cells kept by the writers are the daily cells `daily` summed by
+/// month, and so is their one-statement rebuild on this backend.
+async fn assert_monthly_rollup_exact(
+    db: &sea_orm::DatabaseConnection,
+    daily: &std::collections::BTreeMap<dashboard_queries::rollup::RollupKey, [i64; 14]>,
+) {
+    use dashboard_queries::rollup::{month_of, read_all_monthly, RollupKey};
+    use sea_orm::ConnectionTrait;
+    let mut want: std::collections::BTreeMap<RollupKey, [i64; 14]> = Default::default();
+    for (key, values) in daily {
+        let month = RollupKey {
+            day: month_of(&key.day).to_string(),
+            ..key.clone()
+        };
+        let cell = want.entry(month).or_insert([0; 14]);
+        for (a, b) in cell.iter_mut().zip(values) {
+            *a += b;
+        }
+    }
+    want.retain(|_, v| v.iter().any(|x| *x != 0));
+    let read = || async {
+        read_all_monthly(db)
+            .await
+            .unwrap_or_else(|e| panic!("monthly rollup: {e}"))
+            .into_iter()
+            .map(|(k, c)| (k, c.values()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    assert_eq!(read().await, want, "the monthly rollup kept by the writers");
+    db.execute_unprepared("DELETE FROM case_rollup_monthly")
+        .await
+        .unwrap_or_else(|e| panic!("emptying the monthly rollup: {e}"));
+    db.execute_unprepared(&migration::m20261127_000019_monthly_rollup::rebuild_sql(
+        db.get_database_backend(),
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("rebuilding the monthly rollup: {e}"));
+    assert_eq!(
+        read().await,
+        want,
+        "the monthly rollup rebuilt in one statement"
+    );
 }
 
 /// The monthly department rollup kept by the writers equals the sum of the current

@@ -272,6 +272,12 @@ pub async fn run(
             backend,
         ))
         .await?;
+        txn.execute_unprepared("DELETE FROM case_rollup_monthly")
+            .await?;
+        txn.execute_unprepared(&migration::m20261127_000019_monthly_rollup::rebuild_sql(
+            backend,
+        ))
+        .await?;
         txn.execute_unprepared("DELETE FROM case_rollup_department_monthly")
             .await?;
         txn.execute_unprepared(&migration::m20261126_000011_department_rollup::rebuild_sql(

@@ -379,6 +379,7 @@ pub async fn clear(db: &DatabaseConnection) {
         "case_events",
         "cases",
         "case_rollup_daily",
+        "case_rollup_monthly",
         "case_rollup_department_monthly",
     ] {
         db.execute_unprepared(&format!("DELETE FROM {t}"))
