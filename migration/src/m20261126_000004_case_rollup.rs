@@ -152,6 +152,42 @@ pub fn rebuild_sql(backend: sea_orm_migration::sea_orm::DbBackend) -> String {
     )
 }
 
+/// The Shanghai month (`YYYY-MM`) of a case's `submitted_at`, in each backend's SQL: the
+/// key of the monthly rollups' rebuilds (000011, 000019).
+pub(crate) fn shanghai_month_sql(backend: sea_orm_migration::sea_orm::DbBackend) -> &'static str {
+    match backend {
+        sea_orm_migration::sea_orm::DbBackend::Postgres => {
+            "to_char(submitted_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
+        }
+        _ => "strftime('%Y-%m', submitted_at, '+8 hours')",
+    }
+}
+
+/// `CREATE TABLE IF NOT EXISTS table (key columns, the counters, PRIMARY KEY (…))` of a
+/// rollup whose key leads with the province and the period, so a province's window is
+/// one contiguous range (SQLite: a clustered WITHOUT ROWID table). Used by the monthly
+/// rollups (000011, 000019); this migration's own daily table predates it and spells
+/// the same statement out.
+pub(crate) fn cells_table_sql(
+    backend: sea_orm_migration::sea_orm::DbBackend,
+    table: &str,
+    key_columns: &str,
+    primary_key: &str,
+) -> String {
+    let counters: Vec<String> = COUNTERS
+        .iter()
+        .map(|c| format!("{c} BIGINT NOT NULL DEFAULT 0"))
+        .collect();
+    let clustered = match backend {
+        sea_orm_migration::sea_orm::DbBackend::Sqlite => " WITHOUT ROWID",
+        _ => "",
+    };
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table} ({key_columns}, {}, PRIMARY KEY ({primary_key})){clustered}",
+        counters.join(", ")
+    )
+}
+
 /// The aggregate of each counter over a group of `cases` rows, in [`COUNTERS`] order:
 /// the formulas of `dashboard_queries::rollup::counters` in SQL (merged duplicates are
 /// left out by the caller's WHERE).

@@ -6,7 +6,9 @@
 //! data has thousands of departments, so a daily cell per department would hold about
 //! one case. A normal table on PostgreSQL too (only `cases` is partitioned).
 
-use crate::m20261126_000004_case_rollup::{counter_sums, COUNTERS};
+use crate::m20261126_000004_case_rollup::{
+    cells_table_sql, counter_sums, shanghai_month_sql, COUNTERS,
+};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
@@ -18,22 +20,14 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         let backend = manager.get_database_backend();
-        let counters: Vec<String> = COUNTERS
-            .iter()
-            .map(|c| format!("{c} BIGINT NOT NULL DEFAULT 0"))
-            .collect();
         // The key leads with the province and the month, so a province's window is one
-        // contiguous range (SQLite: a clustered WITHOUT ROWID table).
-        let clustered = match backend {
-            DbBackend::Sqlite => " WITHOUT ROWID",
-            _ => "",
-        };
-        db.execute_unprepared(&format!(
-            "CREATE TABLE IF NOT EXISTS case_rollup_department_monthly (month TEXT NOT NULL, \
-             province_code TEXT NOT NULL, city_code TEXT NOT NULL, \
-             department_key INTEGER NOT NULL, {}, \
-             PRIMARY KEY (province_code, month, city_code, department_key)){clustered}",
-            counters.join(", ")
+        // contiguous range.
+        db.execute_unprepared(&cells_table_sql(
+            backend,
+            "case_rollup_department_monthly",
+            "month TEXT NOT NULL, province_code TEXT NOT NULL, city_code TEXT NOT NULL, \
+             department_key INTEGER NOT NULL",
+            "province_code, month, city_code, department_key",
         ))
         .await?;
         // City scopes, and department scopes without a region.
@@ -70,10 +64,7 @@ impl MigrationTrait for Migration {
 /// whole table from the current rows (it must be empty). The same formulas as
 /// `dashboard_queries::department_rollup::contribution` (unassigned cases: key 0).
 pub fn rebuild_sql(backend: DbBackend) -> String {
-    let month = match backend {
-        DbBackend::Postgres => "to_char(submitted_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')",
-        _ => "strftime('%Y-%m', submitted_at, '+8 hours')",
-    };
+    let month = shanghai_month_sql(backend);
     let key =
         format!("{month}, province_code, COALESCE(city_code, ''), COALESCE(department_id, 0)");
     format!(

@@ -7,7 +7,9 @@
 //! and ~2,300 monthly ones. A normal table on PostgreSQL too (only `cases` is
 //! partitioned).
 
-use crate::m20261126_000004_case_rollup::{counter_sums, COUNTERS};
+use crate::m20261126_000004_case_rollup::{
+    cells_table_sql, counter_sums, shanghai_month_sql, COUNTERS,
+};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
@@ -27,21 +29,12 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         let backend = manager.get_database_backend();
-        let counters: Vec<String> = COUNTERS
-            .iter()
-            .map(|c| format!("{c} BIGINT NOT NULL DEFAULT 0"))
-            .collect();
-        // The key leads with the province and the month, so a province's window is one
-        // contiguous range (SQLite: a clustered WITHOUT ROWID table), as the daily one.
-        let clustered = match backend {
-            DbBackend::Sqlite => " WITHOUT ROWID",
-            _ => "",
-        };
-        db.execute_unprepared(&format!(
-            "CREATE TABLE IF NOT EXISTS {TABLE} (month TEXT NOT NULL, \
-             province_code TEXT NOT NULL, city_code TEXT NOT NULL, county_key TEXT NOT NULL, \
-             {}, PRIMARY KEY (province_code, month, city_code, county_key)){clustered}",
-            counters.join(", ")
+        db.execute_unprepared(&cells_table_sql(
+            backend,
+            TABLE,
+            "month TEXT NOT NULL, province_code TEXT NOT NULL, city_code TEXT NOT NULL, \
+             county_key TEXT NOT NULL",
+            "province_code, month, city_code, county_key",
         ))
         .await?;
         // City scopes (a province's cells are read by the primary key).
@@ -67,10 +60,7 @@ impl MigrationTrait for Migration {
 /// from the current rows (it must be empty). The same formulas and keys as the daily
 /// rebuild (`m20261126_000004_case_rollup::rebuild_sql`), by month.
 pub fn rebuild_sql(backend: DbBackend) -> String {
-    let month = match backend {
-        DbBackend::Postgres => "to_char(submitted_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')",
-        _ => "strftime('%Y-%m', submitted_at, '+8 hours')",
-    };
+    let month = shanghai_month_sql(backend);
     let key = format!(
         "{month}, province_code, COALESCE(city_code, ''), COALESCE(county_code, region_code)"
     );
