@@ -240,12 +240,19 @@ pub async fn add<C: ConnectionTrait>(
     db: &C,
     cells: &[(RollupKey, [i64; 14])],
 ) -> Result<(), DbErr> {
-    let daily: Vec<(&str, &RollupKey, [i64; 14])> = cells
-        .iter()
-        .map(|(key, values)| (key.day.as_str(), key, *values))
-        .collect();
+    let daily: Vec<(&RollupKey, &[i64; 14])> = cells.iter().map(|(k, v)| (k, v)).collect();
     upsert(db, "case_rollup_daily", "day", &daily).await?;
-    // The same cells keyed by month (the key's `day` holding the month).
+    let months = by_month(daily);
+    let monthly: Vec<(&RollupKey, &[i64; 14])> = months.iter().collect();
+    upsert(db, MONTHLY_TABLE, "month", &monthly).await
+}
+
+/// Daily cells summed by month, keyed like them with the month in `day`; cells that
+/// sum to nothing are left out (a case moved between two days of one month changes no
+/// monthly cell).
+pub fn by_month<'a>(
+    cells: impl IntoIterator<Item = (&'a RollupKey, &'a [i64; 14])>,
+) -> std::collections::BTreeMap<RollupKey, [i64; 14]> {
     let mut months: std::collections::BTreeMap<RollupKey, [i64; 14]> = Default::default();
     for (key, values) in cells {
         let month = RollupKey {
@@ -257,22 +264,17 @@ pub async fn add<C: ConnectionTrait>(
             *sum += v;
         }
     }
-    // A case moved between two days of one month changes no monthly cell.
-    let monthly: Vec<(&str, &RollupKey, [i64; 14])> = months
-        .iter()
-        .filter(|(_, values)| values.iter().any(|v| *v != 0))
-        .map(|(key, values)| (key.day.as_str(), key, *values))
-        .collect();
-    upsert(db, MONTHLY_TABLE, "month", &monthly).await
+    months.retain(|_, values| values.iter().any(|v| *v != 0));
+    months
 }
 
-/// The upsert of `(period, key, counters)` cells into `table`, whose period column is
-/// `period` (the key's day is not read: the period given is).
+/// The upsert of cells into `table`, whose period column is `period` (holding the
+/// key's `day`: a day, or a month for the monthly table).
 async fn upsert<C: ConnectionTrait>(
     db: &C,
     table: &str,
     period: &str,
-    cells: &[(&str, &RollupKey, [i64; 14])],
+    cells: &[(&RollupKey, &[i64; 14])],
 ) -> Result<(), DbErr> {
     for chunk in cells.chunks(CELLS_PER_STATEMENT) {
         let mut q = Sql::new(db.get_database_backend());
@@ -281,16 +283,16 @@ async fn upsert<C: ConnectionTrait>(
         ))
         .push(&COLUMNS.join(", "))
         .push(") VALUES ");
-        for (i, (at, key, values)) in chunk.iter().enumerate() {
+        for (i, (key, values)) in chunk.iter().enumerate() {
             q.push(if i == 0 { "(" } else { ", (" })
-                .bind(at.to_string())
+                .bind(key.day.clone())
                 .push(", ")
                 .bind(key.province_code.clone())
                 .push(", ")
                 .bind(key.city_code.clone())
                 .push(", ")
                 .bind(key.county_key.clone());
-            for v in values {
+            for v in values.iter() {
                 q.push(", ").bind(*v);
             }
             q.push(")");

@@ -290,20 +290,9 @@ async fn assert_monthly_rollup_exact(
     db: &sea_orm::DatabaseConnection,
     daily: &std::collections::BTreeMap<dashboard_queries::rollup::RollupKey, [i64; 14]>,
 ) {
-    use dashboard_queries::rollup::{month_of, read_all_monthly, RollupKey};
+    use dashboard_queries::rollup::{by_month, read_all_monthly};
     use sea_orm::ConnectionTrait;
-    let mut want: std::collections::BTreeMap<RollupKey, [i64; 14]> = Default::default();
-    for (key, values) in daily {
-        let month = RollupKey {
-            day: month_of(&key.day).to_string(),
-            ..key.clone()
-        };
-        let cell = want.entry(month).or_insert([0; 14]);
-        for (a, b) in cell.iter_mut().zip(values) {
-            *a += b;
-        }
-    }
-    want.retain(|_, v| v.iter().any(|x| *x != 0));
+    let want = by_month(daily);
     let read = || async {
         read_all_monthly(db)
             .await
