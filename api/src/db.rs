@@ -22,9 +22,11 @@ pub async fn connect(
 
 /// Connects with pool settings suited to the backend and counts every statement.
 ///
-/// Every connection is pinged before it is handed out (sqlx's `test_before_acquire`), so
-/// connections broken by a database restart or a network cut are replaced, not used: the
-/// server recovers by itself when the database comes back. Waiting for a connection,
+/// Every PostgreSQL connection is pinged before it is handed out (sqlx's
+/// `test_before_acquire`), so connections broken by a database restart or a network cut
+/// are replaced, not used: the server recovers by itself when the database comes back.
+/// SQLite has no server to lose; its ping was a round trip to the connection's thread
+/// on every statement's acquire, for nothing. Waiting for a connection,
 /// including opening a new one, is bounded by `acquire_timeout`; past it the request
 /// fails with INTERNAL instead of hanging.
 pub async fn connect_with(
@@ -52,7 +54,7 @@ fn connect_options(url: &str, pool: &PoolSettings) -> ConnectOptions {
     let mut options = ConnectOptions::new(url);
     options
         .sqlx_logging(false)
-        .test_before_acquire(true)
+        .test_before_acquire(!url.starts_with("sqlite:"))
         // sea-orm maps `connect_timeout` onto sqlx's acquire timeout too: set both alike.
         .connect_timeout(pool.acquire_timeout)
         .acquire_timeout(pool.acquire_timeout);

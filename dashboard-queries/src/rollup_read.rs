@@ -11,7 +11,7 @@ use crate::sql::{push_scope, Resolved, Sql};
 use crate::Error;
 use chrono::{DateTime, Utc};
 use entities::RegionLevel;
-use sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr};
 use std::collections::HashMap;
 
 /// The covering index of department rankings on the monthly department rollup
@@ -212,7 +212,11 @@ async fn cells<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let level = r.region.as_ref().map(|x| x.level);
     let period = rollup.period_column();
+    let packed = packs_cells(backend, by);
     let mut q = Sql::new(backend);
+    if packed {
+        q.push(&packed_select());
+    }
     q.push("SELECT CAST(");
     let periods: Vec<String> = buckets.iter().map(|b| rollup.period(*b)).collect();
     push_period_bucket(&mut q, period, &periods, 0);
@@ -262,6 +266,19 @@ async fn cells<C: ConnectionTrait>(
     });
 
     let mut out: HashMap<Key, Stats> = HashMap::new();
+    if packed {
+        q.push(")");
+        let text: Option<String> = match db.query_one_raw(q.build()).await? {
+            Some(row) => row.try_get_by_index(0)?,
+            None => None,
+        };
+        for cell in text.iter().flat_map(|t| t.split(';')) {
+            let (bucket, department, c) = unpack_cell(cell)?;
+            let g2 = (department != i64::from(UNASSIGNED)).then(|| department.to_string());
+            add_cell(&mut out, (bucket, fold(g2)), &c);
+        }
+        return Ok(out);
+    }
     for row in db.query_all_raw(q.build()).await? {
         // Read by position (g1, g2, then COLUMNS in order): thousands of department
         // rows, each name lookup a search of the row's columns.
@@ -270,10 +287,6 @@ async fn cells<C: ConnectionTrait>(
             *value = row.try_get_by_index(2 + i)?;
         }
         let c = Counters::from_values(v);
-        if c.received == 0 {
-            // A cell emptied by moves: the scan would not see this group.
-            continue;
-        }
         let g2: Option<String> = match by {
             GroupBy::Department => {
                 let id: i32 = row.try_get_by_index(1)?;
@@ -282,6 +295,19 @@ async fn cells<C: ConnectionTrait>(
             _ => row.try_get_by_index(1)?,
         };
         let key: Key = (row.try_get_by_index(0)?, fold(g2.filter(|k| !k.is_empty())));
+        add_cell(&mut out, key, &c);
+    }
+    Ok(out)
+}
+
+/// Adds a group's summed cells to its stats, every `*_set` counter taken as if all
+/// deadlines had passed.
+fn add_cell(out: &mut HashMap<Key, Stats>, key: Key, c: &Counters) {
+    if c.received == 0 {
+        // A cell emptied by moves: the scan would not see this group.
+        return;
+    }
+    {
         let s = out.entry(key).or_default();
         s.received += c.received;
         s.accepted += c.accepted;
@@ -298,7 +324,49 @@ async fn cells<C: ConnectionTrait>(
         s.overdue_now += c.open_due_set;
         s.repeats += c.repeats;
     }
-    Ok(out)
+}
+
+/// Whether the summed cells come back packed into one text: SQLite's groups by
+/// department (a province's year: ~6,900 rows of 16 integers). Handing each row from
+/// the driver's thread to the engine cost as much as summing the cells (1M cases,
+/// Sichuan's year: 30 ms of SQL, 60 ms to the engine); packing costs SQLite ~12 ms.
+/// The keys are integers, so no text needs escaping.
+fn packs_cells(backend: DbBackend, by: GroupBy) -> bool {
+    backend == DbBackend::Sqlite && by == GroupBy::Department
+}
+
+/// The outer select of a packed statement (closed by `)` after the grouped one):
+/// `g1,g2,counters…` per group, groups joined by `;`.
+fn packed_select() -> String {
+    let fields: Vec<String> = ["g1", "g2"]
+        .iter()
+        .chain(COLUMNS.iter())
+        .map(|c| c.to_string())
+        .collect();
+    format!(
+        "SELECT group_concat({}, ';') AS cells FROM (",
+        fields.join(" || ',' || ")
+    )
+}
+
+/// One packed group: its bucket, its department key and its counters.
+fn unpack_cell(cell: &str) -> Result<(i64, i64, Counters), Error> {
+    let bad = || {
+        Error::Db(DbErr::Custom(format!(
+            "a packed rollup cell is malformed: {cell:?}"
+        )))
+    };
+    let mut numbers = cell.split(',').map(|n| n.parse::<i64>().map_err(|_| bad()));
+    let bucket = numbers.next().ok_or_else(bad)??;
+    let department = numbers.next().ok_or_else(bad)??;
+    let mut v = [0i64; COLUMNS.len()];
+    for value in v.iter_mut() {
+        *value = numbers.next().ok_or_else(bad)??;
+    }
+    if numbers.next().is_some() {
+        return Err(bad());
+    }
+    Ok((bucket, department, Counters::from_values(v)))
 }
 
 /// Per group, the accepted cases of the window that the cells count as due but that
@@ -381,6 +449,41 @@ mod tests {
                 ahead::latest_deadline(backend, "c.")
             );
         }
+    }
+
+    #[test]
+    fn a_packed_cell_gives_its_bucket_its_department_and_its_counters_in_column_order() {
+        let (bucket, department, c) =
+            super::unpack_cell("2,4711,9,8,1,6,7,5,3,1,1,2,7,6,5,0").expect("well formed");
+        assert_eq!((bucket, department), (2, 4711));
+        assert_eq!(
+            c.values(),
+            [9, 8, 1, 6, 7, 5, 3, 1, 1, 2, 7, 6, 5, 0],
+            "the counters in COLUMNS order"
+        );
+    }
+
+    #[test]
+    fn a_packed_cell_with_a_missing_an_extra_or_a_bad_number_is_an_error_not_a_zero() {
+        for cell in [
+            "2,4711,9,8,1,6,7,5,3,1,1,2,7,6,5",
+            "2,4711,9,8,1,6,7,5,3,1,1,2,7,6,5,0,1",
+            "2,4711,9,8,1,6,7,5,3,1,1,2,7,6,5,x",
+            "",
+        ] {
+            assert!(super::unpack_cell(cell).is_err(), "{cell:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn the_packed_select_joins_the_keys_and_every_counter_of_a_group() {
+        assert_eq!(
+            super::packed_select(),
+            format!(
+                "SELECT group_concat(g1 || ',' || g2 || ',' || {}, ';') AS cells FROM (",
+                crate::rollup::COLUMNS.join(" || ',' || ")
+            )
+        );
     }
 
     #[test]
