@@ -92,7 +92,7 @@ pub fn default_partition(table: PartitionedTable) -> String {
 }
 
 /// `'2026-01-01 00:00:00+08'`: the instant a month starts, as a SQL literal.
-fn bound(month: NaiveDate) -> String {
+pub fn bound(month: NaiveDate) -> String {
     format!("'{} 00:00:00+08'", month.format("%Y-%m-%d"))
 }
 

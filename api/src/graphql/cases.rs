@@ -5,6 +5,7 @@ use super::case::{CaseNode, AWAITING_REPLY};
 use super::context::ContextExt;
 use super::cursor::CaseCursor;
 use super::ids::{known_region, parse_id};
+use super::newest_first;
 use crate::auth::{department_subtree, region_subtree};
 use crate::error::{ApiError, ApiResult};
 use async_graphql::{Context, Enum, InputObject, Lookahead, Object, SimpleObject, ID};
@@ -362,14 +363,30 @@ impl CaseQuery {
         if let Some(cursor) = before {
             page = page.add(beyond(cursor, reverse(order.clone())));
         }
-        let statement = page_of(
-            db.get_database_backend(),
-            condition.clone(),
-            page,
-            walk,
-            limit + 1,
-        );
-        let mut rows = case::Entity::find().from_raw_sql(statement).all(db).await?;
+        // The newest row the page may hold: the cursor that bounds the walk from above.
+        let upper = match order {
+            Order::Desc => after,
+            _ => before,
+        }
+        .map(|c| c.submitted_at);
+        let backend = db.get_database_backend();
+        let page_rows = |floor: Option<Condition>| {
+            let scoped = match floor {
+                Some(floor) => condition.clone().add(floor),
+                None => condition.clone(),
+            };
+            let statement = page_of(backend, scoped, page.clone(), walk.clone(), limit + 1);
+            case::Entity::find().from_raw_sql(statement).all(db)
+        };
+        let probed = match newest_first::probe_floor(backend, &walk, upper, crate::clock::now()) {
+            Some(floor) => Some(page_rows(Some(floor)).await?)
+                .filter(|rows| newest_first::probe_answers(rows.len(), limit)),
+            None => None,
+        };
+        let mut rows = match probed {
+            Some(rows) => rows,
+            None => page_rows(None).await?,
+        };
         let has_more = rows.len() as u64 > limit;
         rows.truncate(limit as usize);
         if backwards {

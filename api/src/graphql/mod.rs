@@ -12,6 +12,7 @@ mod guarded;
 mod ids;
 mod live;
 pub mod loaders;
+pub mod newest_first;
 mod region;
 mod stats;
 mod viewer;
