@@ -6,7 +6,8 @@ use entities::case;
 use entities::CaseStatus;
 use migration::m20261127_000017_published_list_index::PUBLISHED_LIST_INDEX;
 use minyi::auth::Principal;
-use minyi::graphql::cases::page_of;
+use minyi::graphql::cases::{page_of, page_with};
+use minyi::graphql::page_relations::Joined;
 use minyi_tests::fixtures::{self, at, NewCase};
 use minyi_tests::{db_test, TestApp};
 use sea_orm::{
@@ -197,6 +198,26 @@ db_test!(
                     .add(case::Column::Id.lt(9i64)),
             );
         assert_eq!(public_page_reads(&app, beyond).await, only_the_public_index);
+        // The page as the resolver asks it when regions and departments are selected:
+        // the cases by the same index, the joined rows by their keys.
+        let joined = page_with(
+            app.db.get_database_backend(),
+            Principal::public().case_visibility(),
+            Condition::all(),
+            Order::Desc,
+            21,
+            Joined {
+                regions: true,
+                departments: true,
+            },
+        );
+        let read = indexes_read(&app, joined).await;
+        assert!(read.contains(PUBLISHED_LIST_INDEX), "{read:?}");
+        assert!(
+            read.iter()
+                .all(|i| i == PUBLISHED_LIST_INDEX || !i.starts_with("idx_cases")),
+            "no other index of cases: {read:?}"
+        );
     }
 );
 

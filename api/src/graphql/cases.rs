@@ -6,6 +6,7 @@ use super::context::ContextExt;
 use super::cursor::CaseCursor;
 use super::ids::{known_region, parse_id};
 use super::newest_first;
+use super::page_relations::{self, Joined, PageRows};
 use crate::auth::{department_subtree, region_subtree};
 use crate::error::{ApiError, ApiResult};
 use async_graphql::{Context, Enum, InputObject, Lookahead, Object, SimpleObject, ID};
@@ -176,6 +177,8 @@ pub struct CaseConnection {
     condition: Condition,
     page_info: PageInfo,
     rows: Vec<case::Model>,
+    /// The regions and departments the page's statement joined (fed to the loaders).
+    joined: PageRows,
 }
 
 #[Object]
@@ -191,7 +194,13 @@ impl CaseConnection {
         &self.page_info
     }
     async fn edges(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseEdge>> {
-        prefetch(ctx, &self.rows, ctx.look_ahead().field("node")).await?;
+        prefetch(
+            ctx,
+            &self.rows,
+            &self.joined,
+            ctx.look_ahead().field("node"),
+        )
+        .await?;
         Ok(self
             .rows
             .iter()
@@ -202,7 +211,7 @@ impl CaseConnection {
             .collect())
     }
     async fn nodes(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
-        prefetch(ctx, &self.rows, ctx.look_ahead()).await?;
+        prefetch(ctx, &self.rows, &self.joined, ctx.look_ahead()).await?;
         Ok(self.rows.iter().cloned().map(CaseNode).collect())
     }
 }
@@ -211,7 +220,13 @@ impl CaseConnection {
 /// cases. Relying on the DataLoader's delay alone splits batches when a long page takes
 /// longer to walk than the delay; priming the loaders with the page's keys makes one
 /// query per relation certain and waits no delay (1 ms per relation before).
-async fn prefetch(ctx: &Context<'_>, rows: &[case::Model], node: Lookahead<'_>) -> ApiResult<()> {
+/// Regions and departments the page's statement joined are fed as they are.
+async fn prefetch(
+    ctx: &Context<'_>,
+    rows: &[case::Model],
+    joined: &PageRows,
+    node: Lookahead<'_>,
+) -> ApiResult<()> {
     let loaders = ctx.loaders()?;
     let wants = |field: &str| node.field(field).exists();
     // Each relation the page asks for is one query, one after the other: run side by
@@ -223,6 +238,15 @@ async fn prefetch(ctx: &Context<'_>, rows: &[case::Model], node: Lookahead<'_>) 
     if wants("citizen") && ctx.principal()?.sees_personal_data() {
         let citizens = rows.iter().filter_map(|r| r.citizen_id);
         loaders.prime(&loaders.citizens, citizens).await?;
+    }
+    if !joined.regions.is_empty() {
+        loaders.regions.feed_many(joined.regions.clone()).await;
+    }
+    if !joined.departments.is_empty() {
+        loaders
+            .departments
+            .feed_many(joined.departments.clone())
+            .await;
     }
     if wants("region") {
         let regions = rows.iter().map(|r| r.region_code.clone());
@@ -267,12 +291,25 @@ pub fn page_of(
     walk: Order,
     limit: u64,
 ) -> Statement {
-    let mut statement = case::Entity::find()
+    page_with(backend, condition, page, walk, limit, Joined::NONE)
+}
+
+/// [`page_of`] bringing the `joined` relations along (`page_relations`).
+pub fn page_with(
+    backend: DbBackend,
+    condition: Condition,
+    page: Condition,
+    walk: Order,
+    limit: u64,
+    joined: Joined,
+) -> Statement {
+    let mut select = case::Entity::find()
         .filter(condition)
         .filter(page)
         .order_by(case::Column::SubmittedAt, walk.clone())
-        .order_by(case::Column::Id, walk)
-        .build(backend);
+        .order_by(case::Column::Id, walk);
+    joined.apply(QueryTrait::query(&mut select));
+    let mut statement = select.build(backend);
     statement.sql.push_str(&format!(" LIMIT {limit}"));
     statement
 }
@@ -370,23 +407,32 @@ impl CaseQuery {
         }
         .map(|c| c.submitted_at);
         let backend = db.get_database_backend();
+        let joined = Joined::asked_by(ctx.look_ahead());
         let page_rows = |floor: Option<Condition>| {
             let scoped = match floor {
                 Some(floor) => condition.clone().add(floor),
                 None => condition.clone(),
             };
-            let statement = page_of(backend, scoped, page.clone(), walk.clone(), limit + 1);
-            case::Entity::find().from_raw_sql(statement).all(db)
+            let statement = page_with(
+                backend,
+                scoped,
+                page.clone(),
+                walk.clone(),
+                limit + 1,
+                joined,
+            );
+            page_relations::read(db, statement, joined)
         };
         let probed = match newest_first::probe_floor(backend, &walk, upper, crate::clock::now()) {
             Some(floor) => Some(page_rows(Some(floor)).await?)
-                .filter(|rows| newest_first::probe_answers(rows.len(), limit)),
+                .filter(|found| newest_first::probe_answers(found.cases.len(), limit)),
             None => None,
         };
-        let mut rows = match probed {
-            Some(rows) => rows,
+        let mut found = match probed {
+            Some(found) => found,
             None => page_rows(None).await?,
         };
+        let mut rows = std::mem::take(&mut found.cases);
         let has_more = rows.len() as u64 > limit;
         rows.truncate(limit as usize);
         if backwards {
@@ -406,6 +452,7 @@ impl CaseQuery {
             condition,
             page_info,
             rows,
+            joined: found,
         })
     }
 

@@ -13,6 +13,7 @@ mod ids;
 mod live;
 pub mod loaders;
 pub mod newest_first;
+pub mod page_relations;
 mod region;
 mod stats;
 mod viewer;
