@@ -9,7 +9,8 @@ use async_graphql::Lookahead;
 use entities::{case, department, region};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, SelectStatement};
 use sea_orm::{
-    ConnectionTrait, DbErr, FromQueryResult, IdenStatic, Iterable, QueryResult, Statement,
+    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable, QueryResult,
+    Statement,
 };
 use std::collections::HashMap;
 
@@ -52,37 +53,47 @@ impl Joined {
     /// Adds the joins and the prefixed columns of the joined rows to a select of cases.
     pub fn apply(self, select: &mut SelectStatement) {
         if self.regions {
-            let alias = Alias::new(REGION);
-            select.join_as(
-                JoinType::LeftJoin,
+            join(
+                select,
                 region::Entity,
-                alias.clone(),
-                Expr::col((alias.clone(), region::Column::Code))
-                    .equals((case::Entity, case::Column::RegionCode)),
+                REGION,
+                region::Column::Code,
+                case::Column::RegionCode,
             );
-            for column in region::Column::iter() {
-                select.expr_as(
-                    Expr::col((alias.clone(), column)),
-                    Alias::new(format!("{REGION}_{}", column.as_str())),
-                );
-            }
         }
         if self.departments {
-            let alias = Alias::new(DEPARTMENT);
-            select.join_as(
-                JoinType::LeftJoin,
+            join(
+                select,
                 department::Entity,
-                alias.clone(),
-                Expr::col((alias.clone(), department::Column::Id))
-                    .equals((case::Entity, case::Column::DepartmentId)),
+                DEPARTMENT,
+                department::Column::Id,
+                case::Column::DepartmentId,
             );
-            for column in department::Column::iter() {
-                select.expr_as(
-                    Expr::col((alias.clone(), column)),
-                    Alias::new(format!("{DEPARTMENT}_{}", column.as_str())),
-                );
-            }
         }
+    }
+}
+
+/// `LEFT JOIN entity AS alias ON alias.key = cases.case_column`, selecting every column
+/// of the joined row as `alias_column`.
+fn join<E: EntityTrait>(
+    select: &mut SelectStatement,
+    entity: E,
+    alias: &str,
+    key: E::Column,
+    case_column: case::Column,
+) {
+    let table = Alias::new(alias);
+    select.join_as(
+        JoinType::LeftJoin,
+        entity,
+        table.clone(),
+        Expr::col((table.clone(), key)).equals((case::Entity, case_column)),
+    );
+    for column in E::Column::iter() {
+        select.expr_as(
+            Expr::col((table.clone(), column)),
+            Alias::new(format!("{alias}_{}", column.as_str())),
+        );
     }
 }
 
