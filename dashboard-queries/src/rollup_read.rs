@@ -307,23 +307,21 @@ fn add_cell(out: &mut HashMap<Key, Stats>, key: Key, c: &Counters) {
         // A cell emptied by moves: the scan would not see this group.
         return;
     }
-    {
-        let s = out.entry(key).or_default();
-        s.received += c.received;
-        s.accepted += c.accepted;
-        s.rejected += c.rejected;
-        s.due += c.due_set;
-        s.replied_when_due += c.replied_due_set;
-        s.on_time += c.on_time_set;
-        s.closed += c.closed;
-        s.replied += c.replied;
-        s.rated += c.rated;
-        s.satisfied += c.satisfied;
-        s.basically_satisfied += c.basically_satisfied;
-        s.dissatisfied += c.dissatisfied;
-        s.overdue_now += c.open_due_set;
-        s.repeats += c.repeats;
-    }
+    let s = out.entry(key).or_default();
+    s.received += c.received;
+    s.accepted += c.accepted;
+    s.rejected += c.rejected;
+    s.due += c.due_set;
+    s.replied_when_due += c.replied_due_set;
+    s.on_time += c.on_time_set;
+    s.closed += c.closed;
+    s.replied += c.replied;
+    s.rated += c.rated;
+    s.satisfied += c.satisfied;
+    s.basically_satisfied += c.basically_satisfied;
+    s.dissatisfied += c.dissatisfied;
+    s.overdue_now += c.open_due_set;
+    s.repeats += c.repeats;
 }
 
 /// Whether the summed cells come back packed into one text: SQLite's groups by

@@ -25,6 +25,7 @@ pub mod m20261127_000018_published_list_index_literal;
 pub mod m20261127_000019_monthly_rollup;
 pub mod partitioning;
 pub mod reference;
+pub mod rollups;
 
 pub struct Migrator;
 

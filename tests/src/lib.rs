@@ -249,7 +249,7 @@ macro_rules! db_test {
 /// contributions, and so does the seeder's one-statement rebuild on this backend.
 pub async fn assert_rollup_exact(db: &sea_orm::DatabaseConnection) {
     use dashboard_queries::rollup::{contribution, read_all, Counters, RollupKey};
-    use sea_orm::{ConnectionTrait, EntityTrait};
+    use sea_orm::EntityTrait;
     let rows = entities::case::Entity::find()
         .all(db)
         .await
@@ -270,18 +270,19 @@ pub async fn assert_rollup_exact(db: &sea_orm::DatabaseConnection) {
     };
     let kept = values(read_all(db).await.unwrap_or_else(|e| panic!("rollup: {e}")));
     assert_eq!(kept, want, "the rollup kept by the writers");
-    db.execute_unprepared("DELETE FROM case_rollup_daily")
-        .await
-        .unwrap_or_else(|e| panic!("emptying the rollup: {e}"));
-    db.execute_unprepared(&migration::m20261126_000004_case_rollup::rebuild_sql(
-        db.get_database_backend(),
-    ))
-    .await
-    .unwrap_or_else(|e| panic!("rebuilding the rollup: {e}"));
+    rebuild(db, &migration::rollups::DAILY).await;
     let rebuilt = values(read_all(db).await.unwrap_or_else(|e| panic!("rollup: {e}")));
     assert_eq!(rebuilt, want, "the rollup rebuilt in one statement");
     assert_monthly_rollup_exact(db, &want).await;
     assert_department_rollup_exact(db, &rows).await;
+}
+
+/// Empties `rollup` and fills it again from the cases in one statement.
+async fn rebuild(db: &sea_orm::DatabaseConnection, rollup: &migration::rollups::Rollup) {
+    rollup
+        .rebuild(db)
+        .await
+        .unwrap_or_else(|e| panic!("rebuilding {}: {e}", rollup.table));
 }
 
 /// The monthly region cells kept by the writers are the daily cells `daily` summed by
@@ -291,7 +292,6 @@ async fn assert_monthly_rollup_exact(
     daily: &std::collections::BTreeMap<dashboard_queries::rollup::RollupKey, [i64; 14]>,
 ) {
     use dashboard_queries::rollup::{by_month, read_all_monthly};
-    use sea_orm::ConnectionTrait;
     let want = by_month(daily);
     let read = || async {
         read_all_monthly(db)
@@ -302,14 +302,7 @@ async fn assert_monthly_rollup_exact(
             .collect::<std::collections::BTreeMap<_, _>>()
     };
     assert_eq!(read().await, want, "the monthly rollup kept by the writers");
-    db.execute_unprepared("DELETE FROM case_rollup_monthly")
-        .await
-        .unwrap_or_else(|e| panic!("emptying the monthly rollup: {e}"));
-    db.execute_unprepared(&migration::m20261127_000019_monthly_rollup::rebuild_sql(
-        db.get_database_backend(),
-    ))
-    .await
-    .unwrap_or_else(|e| panic!("rebuilding the monthly rollup: {e}"));
+    rebuild(db, &migration::rollups::MONTHLY).await;
     assert_eq!(
         read().await,
         want,
@@ -324,20 +317,12 @@ async fn assert_department_rollup_exact(
     rows: &[entities::case::Model],
 ) {
     use dashboard_queries::department_rollup::{expected, read_all};
-    use sea_orm::ConnectionTrait;
     let want = expected(rows);
     let kept = read_all(db)
         .await
         .unwrap_or_else(|e| panic!("department rollup: {e}"));
     assert_eq!(kept, want, "the department rollup kept by the writers");
-    db.execute_unprepared("DELETE FROM case_rollup_department_monthly")
-        .await
-        .unwrap_or_else(|e| panic!("emptying the department rollup: {e}"));
-    db.execute_unprepared(&migration::m20261126_000011_department_rollup::rebuild_sql(
-        db.get_database_backend(),
-    ))
-    .await
-    .unwrap_or_else(|e| panic!("rebuilding the department rollup: {e}"));
+    rebuild(db, &migration::rollups::DEPARTMENT_MONTHLY).await;
     let rebuilt = read_all(db)
         .await
         .unwrap_or_else(|e| panic!("department rollup: {e}"));

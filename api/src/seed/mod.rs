@@ -266,24 +266,9 @@ pub async fn run(
     // (also after a failed load, so that they match whatever was inserted).
     {
         let txn = db.begin().await?;
-        txn.execute_unprepared("DELETE FROM case_rollup_daily")
-            .await?;
-        txn.execute_unprepared(&migration::m20261126_000004_case_rollup::rebuild_sql(
-            backend,
-        ))
-        .await?;
-        txn.execute_unprepared("DELETE FROM case_rollup_monthly")
-            .await?;
-        txn.execute_unprepared(&migration::m20261127_000019_monthly_rollup::rebuild_sql(
-            backend,
-        ))
-        .await?;
-        txn.execute_unprepared("DELETE FROM case_rollup_department_monthly")
-            .await?;
-        txn.execute_unprepared(&migration::m20261126_000011_department_rollup::rebuild_sql(
-            backend,
-        ))
-        .await?;
+        for rollup in &migration::rollups::ALL {
+            rollup.rebuild(&txn).await?;
+        }
         txn.commit().await?;
     }
     let indexing = inserted.elapsed().as_secs_f64();
