@@ -30,13 +30,19 @@ struct Args {
     region: String,
     seconds: u64,
     reps: usize,
-    /// Substrings of query names (`--only a,b`): run only those queries.
+    /// Substrings of query names (`--only a,b`), or whole names after `=` (`--only
+    /// '=province stats'`: not the slower questions whose names contain it): run only
+    /// those queries.
     only: Vec<String>,
 }
 
 impl Args {
     fn wants(&self, name: &str) -> bool {
-        self.only.is_empty() || self.only.iter().any(|o| name.contains(o.as_str()))
+        self.only.is_empty()
+            || self.only.iter().any(|o| match o.strip_prefix('=') {
+                Some(whole) => name == whole,
+                None => name.contains(o.as_str()),
+            })
     }
 }
 

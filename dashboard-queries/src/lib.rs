@@ -6,10 +6,12 @@
 //! `ratings`, so an answer for a past instant never changes when later events arrive.
 
 pub mod calendar;
+pub mod deadline_rollup;
 pub mod department_rollup;
 pub mod percentile;
 pub mod rollup;
 
+mod ahead;
 mod buckets;
 mod durations;
 mod engine;

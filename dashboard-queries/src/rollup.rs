@@ -202,8 +202,8 @@ pub(crate) fn changes<K: PartialEq>(
 }
 
 /// Adds `after − before` to the rollups (`before` is None for a new case): the daily
-/// region cells here and the monthly department cells
-/// ([`crate::department_rollup`]). Call it in the transaction that writes the row.
+/// and monthly region cells here, the deadline cells ([`crate::deadline_rollup`]) and
+/// the monthly department cells ([`crate::department_rollup`]). Call it in the transaction that writes the row.
 pub async fn apply_delta<C: ConnectionTrait>(
     db: &C,
     before: Option<&case::Model>,
@@ -215,6 +215,7 @@ pub async fn apply_delta<C: ConnectionTrait>(
         .map(|(key, delta)| (key, delta.values()))
         .collect();
     add(db, &cells).await?;
+    crate::deadline_rollup::apply_delta(db, before, after).await?;
     crate::department_rollup::apply_delta(db, before, after).await
 }
 

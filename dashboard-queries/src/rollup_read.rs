@@ -1,13 +1,13 @@
 //! The rollup path of the engine: which pre-aggregated table answers a question
 //! ([`rollup_for`]) and reading it ([`from_rollup`]): the static counters summed over
 //! the window's periods, then the clock-dependent counts set right from the cases whose
-//! deadlines are still ahead of as-of.
+//! deadlines are still ahead of as-of ([`crate::ahead`]).
 
 use crate::department_rollup::{local_month, UNASSIGNED};
-use crate::engine::{push_keys, GroupBy, Key, Question, OPEN};
+use crate::engine::{GroupBy, Key, Question};
 use crate::model::{Stats, Window};
 use crate::rollup::{local_day, Counters, COLUMNS};
-use crate::sql::{push_scope, Resolved, Sql};
+use crate::sql::{Resolved, Sql};
 use crate::Error;
 use chrono::{DateTime, Utc};
 use entities::RegionLevel;
@@ -17,18 +17,6 @@ use std::collections::HashMap;
 /// The covering index of department rankings on the monthly department rollup
 /// (migration 000013, which this crate does not depend on: a test checks the name).
 const RANKING_INDEX: &str = "idx_case_rollup_department_monthly_ranking";
-
-/// The index of the cases by their latest deadline (migration 000015; a test checks the
-/// name and the expression, which a query must spell as the index does).
-const AHEAD_INDEX: &str = "idx_cases_rollup_ahead";
-
-/// The latest of a case `c`'s two deadlines, as [`AHEAD_INDEX`] is keyed.
-fn latest_deadline(backend: DbBackend) -> &'static str {
-    match backend {
-        DbBackend::Postgres => "GREATEST(c.first_reply_due_at, c.reply_due_at)",
-        _ => "max(coalesce(c.first_reply_due_at, c.reply_due_at), coalesce(c.reply_due_at, c.first_reply_due_at))",
-    }
-}
 
 /// An instant that is a midnight in Asia/Shanghai (16:00:00 UTC).
 fn local_midnight(t: DateTime<Utc>) -> bool {
@@ -154,7 +142,7 @@ fn ranking_index_serves(
 
 /// The bucket index of a rollup row's period `column` (buckets start on the periods'
 /// first instants).
-fn push_period_bucket(q: &mut Sql, column: &str, periods: &[String], offset: usize) {
+pub(crate) fn push_period_bucket(q: &mut Sql, column: &str, periods: &[String], offset: usize) {
     match periods.len() {
         0 => {
             q.push(&format!("{offset}"));
@@ -176,16 +164,21 @@ fn push_period_bucket(q: &mut Sql, column: &str, periods: &[String], offset: usi
 
 /// The aggregate from a rollup: the static counters summed over the periods of the
 /// window, less the clock-dependent counts of the cases whose deadlines are still ahead
-/// of as-of ([`ahead_of_as_of`]). The two statements do not depend on each other: on a
-/// pool they run on two connections at once (in a transaction, one after the other).
+/// of as-of ([`crate::ahead`]: from the deadline cells for region questions, case by
+/// case for department ones). The statements do not depend on each other: on a pool
+/// they run on several connections at once (in a transaction, one after the other).
 pub(crate) async fn from_rollup<C: ConnectionTrait>(
     db: &C,
     rollup: Rollup,
     question: Question<'_>,
 ) -> Result<HashMap<Key, Stats>, Error> {
-    let (mut out, ahead) =
-        futures::future::try_join(cells(db, rollup, question), ahead_of_as_of(db, question))
-            .await?;
+    let ahead = async {
+        match rollup {
+            Rollup::DepartmentMonthly => crate::ahead::by_case(db, question).await,
+            Rollup::Daily | Rollup::Monthly => crate::ahead::by_day(db, question).await,
+        }
+    };
+    let (mut out, ahead) = futures::future::try_join(cells(db, rollup, question), ahead).await?;
     for (key, [not_due, not_due_replied, not_due_on_time, not_overdue]) in ahead {
         let s = out.entry(key).or_default();
         s.due -= not_due;
@@ -367,87 +360,8 @@ fn unpack_cell(cell: &str) -> Result<(i64, i64, Counters), Error> {
     Ok((bucket, department, Counters::from_values(v)))
 }
 
-/// Per group, the accepted cases of the window that the cells count as due but that
-/// are not at as-of: `[not yet due, of which replied, of which on time, waiting for a
-/// reply and not yet overdue]`. Not yet due: the first-round deadline is after as-of;
-/// not yet overdue: the deadline in force is at or after as-of. Either way the case's
-/// latest deadline is at or after as-of, so both come from one range of
-/// [`AHEAD_INDEX`], then scoped and windowed like the scan. SQLite is told the index
-/// (its planner would rather walk the window); PostgreSQL's estimates find it.
-async fn ahead_of_as_of<C: ConnectionTrait>(
-    db: &C,
-    Question {
-        r,
-        w,
-        buckets,
-        by,
-        fold,
-    }: Question<'_>,
-) -> Result<Vec<(Key, [i64; 4])>, Error> {
-    let backend = db.get_database_backend();
-    let t = w.as_of;
-    let first = "c.accepted_at IS NOT NULL AND c.first_reply_due_at > ";
-    let mut q = Sql::new(backend);
-    q.push("SELECT ");
-    push_keys(&mut q, r, buckets, by);
-    q.push(&format!(", COUNT(CASE WHEN {first}"))
-        .bind(t)
-        .push(" THEN 1 END) AS nd");
-    q.push(&format!(", COUNT(CASE WHEN {first}"))
-        .bind(t)
-        .push(" AND c.first_replied_at IS NOT NULL THEN 1 END) AS nrd");
-    q.push(&format!(", COUNT(CASE WHEN {first}"))
-        .bind(t)
-        .push(" AND c.first_replied_at <= c.first_reply_due_at THEN 1 END) AS nont");
-    q.push(&format!(
-        ", COUNT(CASE WHEN c.accepted_at IS NOT NULL AND CAST(c.status AS TEXT) IN {OPEN} \
-         AND c.reply_due_at >= "
-    ))
-    .bind(t)
-    .push(" THEN 1 END) AS nov FROM cases c ");
-    if backend == DbBackend::Sqlite {
-        q.push("INDEXED BY ").push(AHEAD_INDEX).push(" ");
-    }
-    q.push("WHERE ")
-        .push(latest_deadline(backend))
-        .push(" >= ")
-        .bind(t);
-    q.push(" AND c.submitted_at >= ")
-        .bind(w.from)
-        .push(" AND c.submitted_at < ")
-        .bind(w.to)
-        .push(" AND c.submitted_at <= ")
-        .bind(w.as_of);
-    push_scope(&mut q, r);
-    q.push(" AND c.duplicate_of IS NULL GROUP BY g1, g2");
-    let mut out = Vec::new();
-    for row in db.query_all_raw(q.build()).await? {
-        // By position: g1, g2, nd, nrd, nont, nov.
-        let key: Key = (row.try_get_by_index(0)?, fold(row.try_get_by_index(1)?));
-        let mut counts = [0i64; 4];
-        for (i, n) in counts.iter_mut().enumerate() {
-            *n = row.try_get_by_index(2 + i)?;
-        }
-        out.push((key, counts));
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
-    use migration::m20261127_000015_deadline_ahead_index as ahead;
-    use sea_orm::DbBackend;
-
-    #[test]
-    fn the_deadline_index_and_its_key_are_those_migration_000015_creates() {
-        assert_eq!(super::AHEAD_INDEX, ahead::AHEAD_INDEX);
-        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
-            assert_eq!(
-                super::latest_deadline(backend),
-                ahead::latest_deadline(backend, "c.")
-            );
-        }
-    }
 
     #[test]
     fn a_packed_cell_gives_its_bucket_its_department_and_its_counters_in_column_order() {

@@ -23,6 +23,8 @@ pub mod m20261127_000016_drop_event_action_index;
 pub mod m20261127_000017_published_list_index;
 pub mod m20261127_000018_published_list_index_literal;
 pub mod m20261127_000019_monthly_rollup;
+pub mod m20261128_000020_deadline_rollup;
+pub mod m20261128_000021_published_list_index_one_key;
 pub mod partitioning;
 pub mod reference;
 pub mod rollups;
@@ -52,6 +54,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000017_published_list_index::Migration),
             Box::new(m20261127_000018_published_list_index_literal::Migration),
             Box::new(m20261127_000019_monthly_rollup::Migration),
+            Box::new(m20261128_000020_deadline_rollup::Migration),
+            Box::new(m20261128_000021_published_list_index_one_key::Migration),
         ]
     }
 }

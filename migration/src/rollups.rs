@@ -4,7 +4,7 @@
 
 use crate::{
     m20261126_000004_case_rollup, m20261126_000011_department_rollup,
-    m20261127_000019_monthly_rollup,
+    m20261127_000019_monthly_rollup, m20261128_000020_deadline_rollup,
 };
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, DbErr};
 
@@ -32,7 +32,13 @@ pub const DEPARTMENT_MONTHLY: Rollup = Rollup {
     rebuild_sql: m20261126_000011_department_rollup::rebuild_sql,
 };
 
-pub const ALL: [Rollup; 3] = [DAILY, MONTHLY, DEPARTMENT_MONTHLY];
+/// `case_rollup_deadline` (migration 000020).
+pub const DEADLINE: Rollup = Rollup {
+    table: m20261128_000020_deadline_rollup::TABLE,
+    rebuild_sql: m20261128_000020_deadline_rollup::rebuild_sql,
+};
+
+pub const ALL: [Rollup; 4] = [DAILY, MONTHLY, DEPARTMENT_MONTHLY, DEADLINE];
 
 impl Rollup {
     /// Empties the table and fills it again from `cases` (in the caller's transaction,

@@ -275,6 +275,7 @@ pub async fn assert_rollup_exact(db: &sea_orm::DatabaseConnection) {
     assert_eq!(rebuilt, want, "the rollup rebuilt in one statement");
     assert_monthly_rollup_exact(db, &want).await;
     assert_department_rollup_exact(db, &rows).await;
+    assert_deadline_rollup_exact(db, &rows).await;
 }
 
 /// Empties `rollup` and fills it again from the cases in one statement.
@@ -329,5 +330,31 @@ async fn assert_department_rollup_exact(
     assert_eq!(
         rebuilt, want,
         "the department rollup rebuilt in one statement"
+    );
+}
+
+/// The deadline cells kept by the writers equal the sum of the current rows'
+/// contributions, and so does their one-statement rebuild on this backend.
+async fn assert_deadline_rollup_exact(
+    db: &sea_orm::DatabaseConnection,
+    rows: &[entities::case::Model],
+) {
+    use dashboard_queries::deadline_rollup::{expected, read_all};
+    let want = expected(rows);
+    let read = || async {
+        read_all(db)
+            .await
+            .unwrap_or_else(|e| panic!("deadline rollup: {e}"))
+    };
+    assert_eq!(
+        read().await,
+        want,
+        "the deadline rollup kept by the writers"
+    );
+    rebuild(db, &migration::rollups::DEADLINE).await;
+    assert_eq!(
+        read().await,
+        want,
+        "the deadline rollup rebuilt in one statement"
     );
 }

@@ -598,6 +598,14 @@ pub async fn insert(db: &DatabaseConnection, cases: &[CaseHistory]) {
         dashboard_queries::department_rollup::expected(&all),
         "the department rollup kept by the writes"
     );
+    let got = dashboard_queries::deadline_rollup::read_all(db)
+        .await
+        .expect("read deadline rollup");
+    assert_eq!(
+        got,
+        dashboard_queries::deadline_rollup::expected(&all),
+        "the deadline rollup kept by the writes"
+    );
     for (c, row) in cases.iter().zip(&rows) {
         assert_eq!(row, &row_after(c, c.events.len(), c.ratings.len()));
     }

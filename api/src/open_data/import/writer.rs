@@ -8,6 +8,7 @@ use super::row::ImportRow;
 use super::trail::trail_sql;
 use crate::clock;
 use chrono::{DateTime, Utc};
+use dashboard_queries::deadline_rollup::{self, DeadlineKey};
 use dashboard_queries::department_rollup::{self, DepartmentKey};
 use dashboard_queries::rollup::{self, RollupKey};
 use entities::{case, category, department, region, CaseStatus, DepartmentKind, RegionLevel};
@@ -17,7 +18,7 @@ use sea_orm::{
     DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, Statement, TransactionTrait,
     Value,
 };
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// SQLite's default maximum number of bound parameters per statement.
 const MAX_PARAMS: usize = 32_766;
@@ -141,6 +142,7 @@ impl Writer {
         let mut new_ids = Vec::with_capacity(placed.len());
         let mut cells: HashMap<RollupKey, [i64; 14]> = HashMap::new();
         let mut department_cells: HashMap<DepartmentKey, [i64; 14]> = HashMap::new();
+        let mut deadline_cells: BTreeMap<DeadlineKey, [i64; 4]> = BTreeMap::new();
         // A repeated id within the batch: the first wins, the others are already present.
         let mut seen = HashSet::with_capacity(placed.len());
         let (unique, repeated): (Vec<&Placed>, Vec<&Placed>) = placed
@@ -165,6 +167,10 @@ impl Writer {
                 if let Some((key, counters)) = department_rollup::contribution(model) {
                     rollup::accumulate(&mut department_cells, key, &counters);
                 }
+                deadline_rollup::accumulate(
+                    &mut deadline_cells,
+                    deadline_rollup::contributions(model),
+                );
             }
         }
         self.insert_trails(&txn, new_ids).await?;
@@ -173,6 +179,8 @@ impl Writer {
         let department_cells: Vec<(DepartmentKey, [i64; 14])> =
             department_cells.into_iter().collect();
         department_rollup::add(&txn, &department_cells).await?;
+        let deadline_cells: Vec<(DeadlineKey, [i64; 4])> = deadline_cells.into_iter().collect();
+        deadline_rollup::add(&txn, &deadline_cells).await?;
         txn.commit().await?;
         Ok(outcome)
     }

@@ -1,0 +1,313 @@
+//! The clock-dependent correction of the rollups. Their cells count every accepted case
+//! as if its deadlines had passed; what is taken away, per group, are the cases of the
+//! window that are not due or not overdue at as-of: `[not yet due, of which replied, of
+//! which on time, waiting for a reply and not yet overdue]`. Not yet due: the first-round
+//! deadline is after as-of; not yet overdue: the deadline in force is at or after as-of.
+//!
+//! - [`by_case`] reads those cases one by one (department questions).
+//! - [`by_day`] sums the deadline cells of the days after as-of's day
+//!   (`case_rollup_deadline`, [`crate::deadline_rollup`]) and reads one by one only the
+//!   deadlines on as-of's own Shanghai day and the cases submitted that day (region
+//!   questions): at 10M cases the cases ahead of now were ~115,000 for Sichuan, the
+//!   cells after today a few per county and day.
+
+use crate::deadline_rollup::{COUNTERS, TABLE};
+use crate::engine::{push_keys, GroupBy, Key, Question, OPEN};
+use crate::rollup::local_day;
+use crate::rollup_read::push_period_bucket;
+use crate::sql::{push_scope, Sql};
+use crate::Error;
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use entities::RegionLevel;
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
+
+/// The index of the cases by their latest deadline (migration 000015; a test checks the
+/// name and the expression, which a query must spell as the index does).
+const AHEAD_INDEX: &str = "idx_cases_rollup_ahead";
+
+/// The latest of a case `c`'s two deadlines, as [`AHEAD_INDEX`] is keyed.
+fn latest_deadline(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => "GREATEST(c.first_reply_due_at, c.reply_due_at)",
+        _ => "max(coalesce(c.first_reply_due_at, c.reply_due_at), coalesce(c.reply_due_at, c.first_reply_due_at))",
+    }
+}
+
+/// The partial index of the cases whose deadline in force is later than their
+/// first-round one, and its predicate (migration 000020; a test checks both).
+const EXTENDED_FIRST_DUE_INDEX: &str = "idx_cases_extended_first_due";
+const EXTENDED: &str = "c.reply_due_at > c.first_reply_due_at";
+
+/// The index of the cases by status and deadline in force (migration 000001).
+const WAITING_INDEX: &str = "idx_cases_status_reply_due_at";
+
+/// Per group, the four counts to take away.
+pub(crate) type Ahead = Vec<(Key, [i64; 4])>;
+
+/// How a count is written: aggregated over the statement's rows, or one 0/1 per row.
+#[derive(Clone, Copy)]
+enum Count {
+    Aggregate,
+    PerRow,
+}
+
+/// Appends `, <not due> AS nd, <replied> AS nrd, <on time> AS nont, <not overdue> AS
+/// nov` for as-of `t`; with `before`, only the deadlines before that instant count.
+fn push_counts(q: &mut Sql, t: DateTime<Utc>, before: Option<DateTime<Utc>>, count: Count) {
+    let (open, close) = match count {
+        Count::Aggregate => ("COUNT(CASE WHEN ", " THEN 1 END)"),
+        Count::PerRow => ("CASE WHEN ", " THEN 1 ELSE 0 END"),
+    };
+    let first = "c.accepted_at IS NOT NULL AND c.first_reply_due_at > ";
+    for (extra, name) in [
+        ("", "nd"),
+        (" AND c.first_replied_at IS NOT NULL", "nrd"),
+        (" AND c.first_replied_at <= c.first_reply_due_at", "nont"),
+    ] {
+        q.push(&format!(", {open}{first}")).bind(t);
+        if let Some(b) = before {
+            q.push(" AND c.first_reply_due_at < ").bind(b);
+        }
+        q.push(&format!("{extra}{close} AS {name}"));
+    }
+    q.push(&format!(
+        ", {open}c.accepted_at IS NOT NULL AND CAST(c.status AS TEXT) IN {OPEN} \
+         AND c.reply_due_at >= "
+    ))
+    .bind(t);
+    if let Some(b) = before {
+        q.push(" AND c.reply_due_at < ").bind(b);
+    }
+    q.push(&format!("{close} AS nov"));
+}
+
+/// ` FROM cases c [INDEXED BY index] WHERE <set>` and the question's window and scope,
+/// merged duplicates left out; `set` writes its own condition. SQLite is told a
+/// deadline index, so that the plan does not hang on estimates (its planner would
+/// rather walk the window); PostgreSQL's estimates find it.
+fn push_cases_where(
+    q: &mut Sql,
+    Question { r, w, .. }: Question<'_>,
+    index: Option<&str>,
+    set: impl FnOnce(&mut Sql),
+) {
+    q.push(" FROM cases c ");
+    if let (DbBackend::Sqlite, Some(index)) = (q.backend(), index) {
+        q.push("INDEXED BY ").push(index).push(" ");
+    }
+    q.push("WHERE ");
+    set(q);
+    q.push(" AND c.submitted_at >= ")
+        .bind(w.from)
+        .push(" AND c.submitted_at < ")
+        .bind(w.to)
+        .push(" AND c.submitted_at <= ")
+        .bind(w.as_of);
+    push_scope(q, r);
+    q.push(" AND c.duplicate_of IS NULL");
+}
+
+/// Rows of `g1, g2, nd, nrd, nont, nov`, keyed as the question folds them.
+fn read_rows(rows: Vec<QueryResult>, question: Question<'_>) -> Result<Ahead, Error> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let g2: Option<String> = row.try_get_by_index(1)?;
+        let key: Key = (
+            row.try_get_by_index(0)?,
+            (question.fold)(g2.filter(|k| !k.is_empty())),
+        );
+        let mut counts = [0i64; 4];
+        for (i, n) in counts.iter_mut().enumerate() {
+            *n = row.try_get_by_index(2 + i)?;
+        }
+        out.push((key, counts));
+    }
+    Ok(out)
+}
+
+/// The cases ahead of as-of one by one: one range of [`AHEAD_INDEX`] (a case not due or
+/// not overdue has its latest deadline at or after as-of), then scoped and windowed
+/// like the scan.
+pub(crate) async fn by_case<C: ConnectionTrait>(
+    db: &C,
+    question: Question<'_>,
+) -> Result<Ahead, Error> {
+    let backend = db.get_database_backend();
+    let t = question.w.as_of;
+    let mut q = Sql::new(backend);
+    q.push("SELECT ");
+    push_keys(&mut q, question.r, question.buckets, question.by);
+    push_counts(&mut q, t, None, Count::Aggregate);
+    push_cases_where(&mut q, question, Some(AHEAD_INDEX), |q| {
+        q.push(latest_deadline(backend)).push(" >= ").bind(t);
+    });
+    q.push(" GROUP BY g1, g2");
+    read_rows(db.query_all_raw(q.build()).await?, question)
+}
+
+/// The Shanghai midnight that starts an instant's day (UTC+8 all year since 1991).
+fn day_start(t: DateTime<Utc>) -> DateTime<Utc> {
+    let local = (t + Duration::hours(8)).date_naive();
+    Utc.from_utc_datetime(&local.and_time(NaiveTime::MIN)) - Duration::hours(8)
+}
+
+/// Region questions (the daily and monthly region rollups, whose windows start and end
+/// on Shanghai midnights): the deadline cells of the days after as-of's day, and the
+/// cases of as-of's own day one by one. The two statements run at once on a pool.
+pub(crate) async fn by_day<C: ConnectionTrait>(
+    db: &C,
+    question: Question<'_>,
+) -> Result<Ahead, Error> {
+    let (later, today) =
+        futures::future::try_join(later_days(db, question), as_of_day(db, question)).await?;
+    Ok(later.into_iter().chain(today).collect())
+}
+
+/// The cells whose deadline day is after as-of's day, of the cases submitted in the
+/// window before as-of's day: every one of their deadlines is after as-of.
+async fn later_days<C: ConnectionTrait>(db: &C, question: Question<'_>) -> Result<Ahead, Error> {
+    let Question {
+        r, w, buckets, by, ..
+    } = question;
+    let today = local_day(w.as_of);
+    let mut q = Sql::new(db.get_database_backend());
+    let periods: Vec<String> = buckets.iter().map(|b| local_day(*b)).collect();
+    q.push("SELECT CAST(");
+    push_period_bucket(&mut q, "c.day", &periods, 0);
+    q.push(" AS BIGINT) AS g1, ");
+    q.push(match (by, r.region.as_ref().map(|x| x.level)) {
+        (GroupBy::ChildRegion, None) => "c.province_code",
+        (GroupBy::ChildRegion, Some(RegionLevel::Province)) => "c.city_code",
+        (GroupBy::ChildRegion, _) => "c.county_key",
+        _ => "CAST(NULL AS TEXT)",
+    });
+    q.push(" AS g2");
+    for c in COUNTERS {
+        q.push(&format!(", CAST(SUM(c.{c}) AS BIGINT)"));
+    }
+    q.push(&format!(" FROM {TABLE} c WHERE c.due_day > "))
+        .bind(today.clone())
+        .push(" AND c.day < ")
+        .bind(today)
+        .push(" AND c.day >= ")
+        .bind(local_day(w.from))
+        .push(" AND c.day < ")
+        .bind(local_day(w.to));
+    if let Some(region) = &r.region {
+        match region.level {
+            RegionLevel::Province => q.push(" AND c.province_code = "),
+            _ => q.push(" AND c.city_code = "),
+        };
+        q.bind(region.code.clone());
+    }
+    q.push(if periods.is_empty() {
+        " GROUP BY 2"
+    } else {
+        " GROUP BY 1, 2"
+    });
+    read_rows(db.query_all_raw(q.build()).await?, question)
+}
+
+/// The cases the cells leave out, one by one, as four disjoint sets: those submitted on
+/// as-of's day (all of their counts), and of those submitted before it the deadlines on
+/// as-of's day (only those counts; the later ones are in the cells): the cases whose
+/// latest deadline is on that day ([`AHEAD_INDEX`]), the reopened ones whose first-round
+/// deadline is on that day and the one in force later ([`EXTENDED_FIRST_DUE_INDEX`]),
+/// and the waiting ones whose deadline in force is on that day and the first-round one
+/// later ([`WAITING_INDEX`]).
+async fn as_of_day<C: ConnectionTrait>(db: &C, question: Question<'_>) -> Result<Ahead, Error> {
+    let backend = db.get_database_backend();
+    let t = question.w.as_of;
+    let start = day_start(t);
+    let next = start + Duration::days(1);
+    let mut q = Sql::new(backend);
+    q.push(
+        "SELECT g1, g2, CAST(SUM(nd) AS BIGINT), CAST(SUM(nrd) AS BIGINT), \
+         CAST(SUM(nont) AS BIGINT), CAST(SUM(nov) AS BIGINT) FROM (",
+    );
+    let part = |q: &mut Sql, before: Option<DateTime<Utc>>| {
+        q.push("SELECT ");
+        push_keys(q, question.r, question.buckets, question.by);
+        push_counts(q, t, before, Count::PerRow);
+    };
+    // Submitted on as-of's day, at or before as-of.
+    part(&mut q, None);
+    push_cases_where(&mut q, question, None, |q| {
+        q.push("c.submitted_at >= ").bind(start);
+    });
+    q.push(" UNION ALL ");
+    part(&mut q, Some(next));
+    push_cases_where(&mut q, question, Some(AHEAD_INDEX), |q| {
+        q.push(latest_deadline(backend))
+            .push(" >= ")
+            .bind(t)
+            .push(" AND ")
+            .push(latest_deadline(backend))
+            .push(" < ")
+            .bind(next)
+            .push(" AND c.submitted_at < ")
+            .bind(start);
+    });
+    q.push(" UNION ALL ");
+    part(&mut q, Some(next));
+    push_cases_where(&mut q, question, Some(EXTENDED_FIRST_DUE_INDEX), |q| {
+        q.push("c.first_reply_due_at > ")
+            .bind(t)
+            .push(" AND c.first_reply_due_at < ")
+            .bind(next)
+            .push(" AND c.reply_due_at >= ")
+            .bind(next)
+            .push(&format!(" AND {EXTENDED} AND c.submitted_at < "))
+            .bind(start);
+    });
+    q.push(" UNION ALL ");
+    part(&mut q, Some(next));
+    push_cases_where(&mut q, question, Some(WAITING_INDEX), |q| {
+        q.push(&format!("c.status IN {OPEN} AND c.reply_due_at >= "))
+            .bind(t)
+            .push(" AND c.reply_due_at < ")
+            .bind(next)
+            .push(" AND c.first_reply_due_at >= ")
+            .bind(next)
+            .push(" AND c.submitted_at < ")
+            .bind(start);
+    });
+    q.push(") u GROUP BY g1, g2");
+    read_rows(db.query_all_raw(q.build()).await?, question)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use migration::m20261127_000015_deadline_ahead_index as ahead;
+    use migration::m20261128_000020_deadline_rollup as deadline;
+    use sea_orm::DbBackend;
+
+    #[test]
+    fn the_deadline_indexes_and_their_keys_are_those_the_migrations_create() {
+        assert_eq!(super::AHEAD_INDEX, ahead::AHEAD_INDEX);
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            assert_eq!(
+                super::latest_deadline(backend),
+                ahead::latest_deadline(backend, "c.")
+            );
+        }
+        assert_eq!(
+            super::EXTENDED_FIRST_DUE_INDEX,
+            deadline::EXTENDED_FIRST_DUE_INDEX
+        );
+        assert_eq!(super::EXTENDED, deadline::EXTENDED);
+    }
+
+    #[test]
+    fn a_day_starts_at_the_shanghai_midnight_before_the_instant() {
+        // 2025-03-10 15:59:59 UTC is 23:59:59 on the 10th in Shanghai; 16:00 is the 11th.
+        let t = Utc.with_ymd_and_hms(2025, 3, 10, 15, 59, 59).unwrap();
+        assert_eq!(
+            super::day_start(t),
+            Utc.with_ymd_and_hms(2025, 3, 9, 16, 0, 0).unwrap()
+        );
+        let t = Utc.with_ymd_and_hms(2025, 3, 10, 16, 0, 0).unwrap();
+        assert_eq!(super::day_start(t), t);
+    }
+}
