@@ -12,10 +12,10 @@
 //!   cells after today a few per county and day.
 
 use crate::deadline_rollup::{COUNTERS, TABLE};
-use crate::engine::{push_keys, GroupBy, Key, Question, OPEN};
+use crate::engine::{push_keys, push_window_and_scope, GroupBy, Key, Question, OPEN};
 use crate::rollup::local_day;
 use crate::rollup_read::push_period_bucket;
-use crate::sql::{push_scope, Sql};
+use crate::sql::Sql;
 use crate::Error;
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use entities::RegionLevel;
@@ -97,13 +97,8 @@ fn push_cases_where(
     }
     q.push("WHERE ");
     set(q);
-    q.push(" AND c.submitted_at >= ")
-        .bind(w.from)
-        .push(" AND c.submitted_at < ")
-        .bind(w.to)
-        .push(" AND c.submitted_at <= ")
-        .bind(w.as_of);
-    push_scope(q, r);
+    q.push(" AND ");
+    push_window_and_scope(q, r, w);
     q.push(" AND c.duplicate_of IS NULL");
 }
 

@@ -10,10 +10,10 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entities::{case, CaseStatus};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbErr, Value};
 use std::collections::BTreeMap;
 
-use crate::rollup::CELLS_PER_STATEMENT;
+use crate::rollup::upsert_cells;
 use crate::sql::Sql;
 
 /// The table's name.
@@ -127,47 +127,25 @@ pub async fn apply_delta<C: ConnectionTrait>(
     add(db, &changes(before, after)).await
 }
 
-/// Adds each cell's counters: `INSERT … ON CONFLICT (key) DO UPDATE SET c = c +
-/// excluded.c`, one statement per [`CELLS_PER_STATEMENT`] cells.
+/// Adds each cell's counters (`rollup::upsert_cells`).
 pub async fn add<C: ConnectionTrait>(
     db: &C,
     cells: &[(DeadlineKey, [i64; 4])],
 ) -> Result<(), DbErr> {
-    for chunk in cells.chunks(CELLS_PER_STATEMENT) {
-        let mut q = Sql::new(db.get_database_backend());
-        q.push(&format!(
-            "INSERT INTO {TABLE} ({}, {}) VALUES ",
-            KEY_COLUMNS.join(", "),
-            COUNTERS.join(", ")
-        ));
-        for (i, (key, values)) in chunk.iter().enumerate() {
-            q.push(if i == 0 { "(" } else { ", (" })
-                .bind(key.due_day.to_string())
-                .push(", ")
-                .bind(key.day.to_string())
-                .push(", ")
-                .bind(key.province_code.clone())
-                .push(", ")
-                .bind(key.city_code.clone())
-                .push(", ")
-                .bind(key.county_key.clone());
-            for v in values {
-                q.push(", ").bind(*v);
-            }
-            q.push(")");
-        }
-        let sets: Vec<String> = COUNTERS
-            .iter()
-            .map(|c| format!("{c} = {TABLE}.{c} + excluded.{c}"))
-            .collect();
-        q.push(&format!(
-            " ON CONFLICT ({}) DO UPDATE SET {}",
-            KEY_COLUMNS.join(", "),
-            sets.join(", ")
-        ));
-        db.execute_raw(q.build()).await?;
-    }
-    Ok(())
+    let rows: Vec<(Vec<Value>, &[i64])> = cells
+        .iter()
+        .map(|(key, values)| {
+            let key = vec![
+                key.due_day.to_string().into(),
+                key.day.to_string().into(),
+                key.province_code.clone().into(),
+                key.city_code.clone().into(),
+                key.county_key.clone().into(),
+            ];
+            (key, &values[..])
+        })
+        .collect();
+    upsert_cells(db, TABLE, &KEY_COLUMNS, &COUNTERS, &rows).await
 }
 
 /// Every cell of the table, for checks: key → counters (zero cells left out).

@@ -9,10 +9,10 @@
 
 use chrono::{DateTime, Utc};
 use entities::case;
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbErr, Value};
 use std::collections::BTreeMap;
 
-use crate::rollup::{changes, counters, Counters, CELLS_PER_STATEMENT, COLUMNS};
+use crate::rollup::{changes, counters, upsert_cells, Counters, COLUMNS};
 use crate::sql::Sql;
 
 /// The table's name.
@@ -66,45 +66,24 @@ pub async fn apply_delta<C: ConnectionTrait>(
 /// The key columns, in table order.
 pub const KEY_COLUMNS: [&str; 4] = ["month", "province_code", "city_code", "department_key"];
 
-/// Adds each cell's counters: `INSERT … ON CONFLICT (key) DO UPDATE SET c = c +
-/// excluded.c`, one statement per [`CELLS_PER_STATEMENT`] cells.
+/// Adds each cell's counters (`rollup::upsert_cells`).
 pub async fn add<C: ConnectionTrait>(
     db: &C,
     cells: &[(DepartmentKey, [i64; 14])],
 ) -> Result<(), DbErr> {
-    for chunk in cells.chunks(CELLS_PER_STATEMENT) {
-        let mut q = Sql::new(db.get_database_backend());
-        q.push(&format!(
-            "INSERT INTO {TABLE} ({}, {}) VALUES ",
-            KEY_COLUMNS.join(", "),
-            COLUMNS.join(", ")
-        ));
-        for (i, (key, values)) in chunk.iter().enumerate() {
-            q.push(if i == 0 { "(" } else { ", (" })
-                .bind(key.month.clone())
-                .push(", ")
-                .bind(key.province_code.clone())
-                .push(", ")
-                .bind(key.city_code.clone())
-                .push(", ")
-                .bind(key.department_key);
-            for v in values {
-                q.push(", ").bind(*v);
-            }
-            q.push(")");
-        }
-        let sets: Vec<String> = COLUMNS
-            .iter()
-            .map(|c| format!("{c} = {TABLE}.{c} + excluded.{c}"))
-            .collect();
-        q.push(&format!(
-            " ON CONFLICT ({}) DO UPDATE SET {}",
-            KEY_COLUMNS.join(", "),
-            sets.join(", ")
-        ));
-        db.execute_raw(q.build()).await?;
-    }
-    Ok(())
+    let rows: Vec<(Vec<Value>, &[i64])> = cells
+        .iter()
+        .map(|(key, values)| {
+            let key = vec![
+                key.month.clone().into(),
+                key.province_code.clone().into(),
+                key.city_code.clone().into(),
+                key.department_key.into(),
+            ];
+            (key, &values[..])
+        })
+        .collect();
+    upsert_cells(db, TABLE, &KEY_COLUMNS, &COLUMNS, &rows).await
 }
 
 /// Every cell of the table, for checks: key → counters (zero cells left out).

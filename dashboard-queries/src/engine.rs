@@ -97,7 +97,13 @@ pub(crate) fn push_keys(q: &mut Sql, r: &Resolved, buckets: &[DateTime<Utc>], by
 
 /// The scoped, windowed cases: ` FROM cases c WHERE …`.
 pub(crate) fn push_cases(q: &mut Sql, r: &Resolved, w: &Window) {
-    q.push(" FROM cases c WHERE c.submitted_at >= ")
+    q.push(" FROM cases c WHERE ");
+    push_window_and_scope(q, r, w);
+}
+
+/// `c.submitted_at` in the window and at or before as-of, then the scope's conditions.
+pub(crate) fn push_window_and_scope(q: &mut Sql, r: &Resolved, w: &Window) {
+    q.push("c.submitted_at >= ")
         .bind(w.from)
         .push(" AND c.submitted_at < ")
         .bind(w.to)

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 use entities::{case, CaseStatus, RatingLevel};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbErr, Value};
 
 use crate::sql::Sql;
 
@@ -277,35 +277,59 @@ async fn upsert<C: ConnectionTrait>(
     period: &str,
     cells: &[(&RollupKey, &[i64; 14])],
 ) -> Result<(), DbErr> {
+    let rows: Vec<(Vec<Value>, &[i64])> = cells
+        .iter()
+        .map(|(key, values)| {
+            let key = vec![
+                key.day.clone().into(),
+                key.province_code.clone().into(),
+                key.city_code.clone().into(),
+                key.county_key.clone().into(),
+            ];
+            (key, &values[..])
+        })
+        .collect();
+    let keys = [period, "province_code", "city_code", "county_key"];
+    upsert_cells(db, table, &keys, &COLUMNS, &rows).await
+}
+
+/// Adds cells to a rollup table: `INSERT INTO table (keys…, counters…) VALUES … ON
+/// CONFLICT (keys…) DO UPDATE SET c = table.c + excluded.c`, one statement per
+/// [`CELLS_PER_STATEMENT`] cells. Each cell is its key's values in `key_columns` order
+/// and its counters in `counters` order. Every rollup table is written through here.
+pub(crate) async fn upsert_cells<C: ConnectionTrait>(
+    db: &C,
+    table: &str,
+    key_columns: &[&str],
+    counters: &[&str],
+    cells: &[(Vec<Value>, &[i64])],
+) -> Result<(), DbErr> {
+    let sets: Vec<String> = counters
+        .iter()
+        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+        .collect();
     for chunk in cells.chunks(CELLS_PER_STATEMENT) {
         let mut q = Sql::new(db.get_database_backend());
         q.push(&format!(
-            "INSERT INTO {table} ({period}, province_code, city_code, county_key, "
-        ))
-        .push(&COLUMNS.join(", "))
-        .push(") VALUES ");
+            "INSERT INTO {table} ({}, {}) VALUES ",
+            key_columns.join(", "),
+            counters.join(", ")
+        ));
         for (i, (key, values)) in chunk.iter().enumerate() {
-            q.push(if i == 0 { "(" } else { ", (" })
-                .bind(key.day.clone())
-                .push(", ")
-                .bind(key.province_code.clone())
-                .push(", ")
-                .bind(key.city_code.clone())
-                .push(", ")
-                .bind(key.county_key.clone());
+            q.push(if i == 0 { "(" } else { ", (" });
+            for (j, k) in key.iter().enumerate() {
+                q.push(if j == 0 { "" } else { ", " }).bind(k.clone());
+            }
             for v in values.iter() {
                 q.push(", ").bind(*v);
             }
             q.push(")");
         }
         q.push(&format!(
-            " ON CONFLICT ({period}, province_code, city_code, county_key) DO UPDATE SET "
+            " ON CONFLICT ({}) DO UPDATE SET {}",
+            key_columns.join(", "),
+            sets.join(", ")
         ));
-        let sets: Vec<String> = COLUMNS
-            .iter()
-            .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
-            .collect();
-        q.push(&sets.join(", "));
         db.execute_raw(q.build()).await?;
     }
     Ok(())
