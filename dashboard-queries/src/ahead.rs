@@ -12,13 +12,12 @@
 //!   cells after today a few per county and day.
 
 use crate::deadline_rollup::{COUNTERS, TABLE};
-use crate::engine::{push_keys, push_window_and_scope, GroupBy, Key, Question, OPEN};
+use crate::engine::{push_keys, push_window_and_scope, Key, Question, OPEN};
 use crate::rollup::local_day;
-use crate::rollup_read::push_period_bucket;
+use crate::rollup_read::{cell_group, push_cell_region, push_period_bucket};
 use crate::sql::Sql;
 use crate::Error;
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
-use entities::RegionLevel;
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 
 /// The index of the cases by their latest deadline (migration 000015; a test checks the
@@ -170,13 +169,8 @@ async fn later_days<C: ConnectionTrait>(db: &C, question: Question<'_>) -> Resul
     q.push("SELECT CAST(");
     push_period_bucket(&mut q, "c.day", &periods, 0);
     q.push(" AS BIGINT) AS g1, ");
-    q.push(match (by, r.region.as_ref().map(|x| x.level)) {
-        (GroupBy::ChildRegion, None) => "c.province_code",
-        (GroupBy::ChildRegion, Some(RegionLevel::Province)) => "c.city_code",
-        (GroupBy::ChildRegion, _) => "c.county_key",
-        _ => "CAST(NULL AS TEXT)",
-    });
-    q.push(" AS g2");
+    q.push(cell_group(by, r.region.as_ref().map(|x| x.level)))
+        .push(" AS g2");
     for c in COUNTERS {
         q.push(&format!(", CAST(SUM(c.{c}) AS BIGINT)"));
     }
@@ -188,13 +182,7 @@ async fn later_days<C: ConnectionTrait>(db: &C, question: Question<'_>) -> Resul
         .bind(local_day(w.from))
         .push(" AND c.day < ")
         .bind(local_day(w.to));
-    if let Some(region) = &r.region {
-        match region.level {
-            RegionLevel::Province => q.push(" AND c.province_code = "),
-            _ => q.push(" AND c.city_code = "),
-        };
-        q.bind(region.code.clone());
-    }
+    push_cell_region(&mut q, r);
     q.push(if periods.is_empty() {
         " GROUP BY 2"
     } else {
@@ -273,7 +261,7 @@ async fn as_of_day<C: ConnectionTrait>(db: &C, question: Question<'_>) -> Result
 
 #[cfg(test)]
 mod tests {
-    use chrono::{TimeZone, Utc};
+    use chrono::{DateTime, ParseError, Utc};
     use migration::m20261127_000015_deadline_ahead_index as ahead;
     use migration::m20261128_000020_deadline_rollup as deadline;
     use sea_orm::DbBackend;
@@ -295,14 +283,15 @@ mod tests {
     }
 
     #[test]
-    fn a_day_starts_at_the_shanghai_midnight_before_the_instant() {
-        // 2025-03-10 15:59:59 UTC is 23:59:59 on the 10th in Shanghai; 16:00 is the 11th.
-        let t = Utc.with_ymd_and_hms(2025, 3, 10, 15, 59, 59).unwrap();
+    fn a_day_starts_at_the_shanghai_midnight_before_the_instant() -> Result<(), ParseError> {
+        // 15:59:59 UTC is 23:59:59 on the 10th in Shanghai; 16:00 is the 11th.
+        let t: DateTime<Utc> = "2025-03-10T15:59:59Z".parse()?;
         assert_eq!(
             super::day_start(t),
-            Utc.with_ymd_and_hms(2025, 3, 9, 16, 0, 0).unwrap()
+            "2025-03-09T16:00:00Z".parse::<DateTime<Utc>>()?
         );
-        let t = Utc.with_ymd_and_hms(2025, 3, 10, 16, 0, 0).unwrap();
+        let t: DateTime<Utc> = "2025-03-10T16:00:00Z".parse()?;
         assert_eq!(super::day_start(t), t);
+        Ok(())
     }
 }

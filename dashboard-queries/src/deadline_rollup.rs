@@ -198,7 +198,6 @@ pub fn expected<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
     use migration::m20261128_000020_deadline_rollup as table;
 
     #[test]
@@ -208,8 +207,16 @@ mod tests {
         assert_eq!(COUNTERS, table::COUNTERS);
     }
 
-    fn utc(d: u32, h: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2025, 3, d, h, 0, 0).unwrap()
+    /// March 2025, day `d`, `h` o'clock UTC (1 March 2025 is day 20,148 of the Unix
+    /// epoch; a test below reads it back).
+    fn utc(d: i64, h: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::UNIX_EPOCH + Duration::days(20_147 + d) + Duration::hours(h)
+    }
+
+    #[test]
+    fn the_test_instants_are_in_march_2025() {
+        assert_eq!(utc(1, 2).to_rfc3339(), "2025-03-01T02:00:00+00:00");
+        assert_eq!(utc(31, 23).to_rfc3339(), "2025-03-31T23:00:00+00:00");
     }
 
     fn accepted(first_due: DateTime<Utc>, due: DateTime<Utc>, status: CaseStatus) -> case::Model {

@@ -203,7 +203,8 @@ pub(crate) fn changes<K: PartialEq>(
 
 /// Adds `after − before` to the rollups (`before` is None for a new case): the daily
 /// and monthly region cells here, the deadline cells ([`crate::deadline_rollup`]) and
-/// the monthly department cells ([`crate::department_rollup`]). Call it in the transaction that writes the row.
+/// the monthly department cells ([`crate::department_rollup`]). Call it in the
+/// transaction that writes the row.
 pub async fn apply_delta<C: ConnectionTrait>(
     db: &C,
     before: Option<&case::Model>,

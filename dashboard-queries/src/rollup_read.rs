@@ -140,6 +140,31 @@ fn ranking_index_serves(
         )
 }
 
+/// The `g2` of a rollup cell `c` (every rollup table keys its cells by province, city
+/// and, below a city, county or department).
+pub(crate) fn cell_group(by: GroupBy, level: Option<RegionLevel>) -> &'static str {
+    match (by, level) {
+        (GroupBy::ChildRegion, None) => "c.province_code",
+        (GroupBy::ChildRegion, Some(RegionLevel::Province)) => "c.city_code",
+        (GroupBy::ChildRegion, _) => "c.county_key",
+        // The raw key (0: unassigned), grouped as it is stored: a province's cells come
+        // in department order from the ranking index, no sort, no text per cell.
+        (GroupBy::Department, _) => "c.department_key",
+        _ => "CAST(NULL AS TEXT)",
+    }
+}
+
+/// ` AND` the region scope of rollup cells `c` (rollups serve provinces and cities).
+pub(crate) fn push_cell_region(q: &mut Sql, r: &Resolved) {
+    if let Some(region) = &r.region {
+        match region.level {
+            RegionLevel::Province => q.push(" AND c.province_code = "),
+            _ => q.push(" AND c.city_code = "),
+        };
+        q.bind(region.code.clone());
+    }
+}
+
 /// The bucket index of a rollup row's period `column` (buckets start on the periods'
 /// first instants).
 pub(crate) fn push_period_bucket(q: &mut Sql, column: &str, periods: &[String], offset: usize) {
@@ -214,16 +239,7 @@ async fn cells<C: ConnectionTrait>(
     let periods: Vec<String> = buckets.iter().map(|b| rollup.period(*b)).collect();
     push_period_bucket(&mut q, period, &periods, 0);
     q.push(" AS BIGINT) AS g1, ");
-    q.push(match (by, level) {
-        (GroupBy::ChildRegion, None) => "c.province_code",
-        (GroupBy::ChildRegion, Some(RegionLevel::Province)) => "c.city_code",
-        (GroupBy::ChildRegion, _) => "c.county_key",
-        // The raw key (0: unassigned), grouped as it is stored: a province's cells come
-        // in department order from the ranking index, no sort, no text per cell.
-        (GroupBy::Department, _) => "c.department_key",
-        _ => "CAST(NULL AS TEXT)",
-    });
-    q.push(" AS g2");
+    q.push(cell_group(by, level)).push(" AS g2");
     for col in COLUMNS {
         q.push(&format!(", CAST(SUM(c.{col}) AS BIGINT) AS {col}"));
     }
@@ -238,13 +254,7 @@ async fn cells<C: ConnectionTrait>(
         .bind(rollup.period(w.from))
         .push(&format!(" AND {period} < "))
         .bind(rollup.period(w.to));
-    if let Some(region) = &r.region {
-        match region.level {
-            RegionLevel::Province => q.push(" AND c.province_code = "),
-            _ => q.push(" AND c.city_code = "),
-        };
-        q.bind(region.code.clone());
-    }
+    push_cell_region(&mut q, r);
     if let Some(path) = &r.department_path {
         // As in `push_scope`: the department and its sub-units (key 0 is no department).
         q.push(" AND c.department_key IN (SELECT d.id FROM departments d WHERE d.path LIKE ")

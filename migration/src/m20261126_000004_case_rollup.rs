@@ -136,11 +136,7 @@ impl MigrationTrait for Migration {
 /// the current rows (it must be empty). The same formulas as
 /// `dashboard_queries::rollup::contribution`.
 pub fn rebuild_sql(backend: sea_orm_migration::sea_orm::DbBackend) -> String {
-    use sea_orm_migration::sea_orm::DbBackend;
-    let day = match backend {
-        DbBackend::Postgres => "to_char(submitted_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')",
-        _ => "date(submitted_at, '+8 hours')",
-    };
+    let day = shanghai_day_sql(backend, "submitted_at");
     let sums = counter_sums();
     format!(
         "INSERT INTO case_rollup_daily (day, province_code, city_code, county_key, {}) \
@@ -150,6 +146,20 @@ pub fn rebuild_sql(backend: sea_orm_migration::sea_orm::DbBackend) -> String {
         COUNTERS.join(", "),
         sums.join(", ")
     )
+}
+
+/// The Shanghai day (`YYYY-MM-DD`) of a timestamp column, in each backend's SQL: the day
+/// keys of the daily rollup (submission) and of the deadline cells (000020).
+pub(crate) fn shanghai_day_sql(
+    backend: sea_orm_migration::sea_orm::DbBackend,
+    column: &str,
+) -> String {
+    match backend {
+        sea_orm_migration::sea_orm::DbBackend::Postgres => {
+            format!("to_char({column} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')")
+        }
+        _ => format!("date({column}, '+8 hours')"),
+    }
 }
 
 /// The Shanghai month (`YYYY-MM`) of a case's `submitted_at`, in each backend's SQL: the
@@ -164,17 +174,19 @@ pub(crate) fn shanghai_month_sql(backend: sea_orm_migration::sea_orm::DbBackend)
 }
 
 /// `CREATE TABLE IF NOT EXISTS table (key columns, the counters, PRIMARY KEY (…))` of a
-/// rollup whose key leads with the province and the period, so a province's window is
-/// one contiguous range (SQLite: a clustered WITHOUT ROWID table). Used by the monthly
-/// rollups (000011, 000019); this migration's own daily table predates it and spells
-/// the same statement out.
+/// rollup (SQLite: a clustered WITHOUT ROWID table), its counters `BIGINT NOT NULL
+/// DEFAULT 0`. Used by the monthly rollups (000011, 000019; keyed by the province and the
+/// period first, so a province's window is one contiguous range) and the deadline cells
+/// (000020); this migration's own daily table predates it and spells the same statement
+/// out.
 pub(crate) fn cells_table_sql(
     backend: sea_orm_migration::sea_orm::DbBackend,
     table: &str,
     key_columns: &str,
+    counters: &[&str],
     primary_key: &str,
 ) -> String {
-    let counters: Vec<String> = COUNTERS
+    let counters: Vec<String> = counters
         .iter()
         .map(|c| format!("{c} BIGINT NOT NULL DEFAULT 0"))
         .collect();

@@ -27,6 +27,7 @@ impl MigrationTrait for Migration {
             "case_rollup_department_monthly",
             "month TEXT NOT NULL, province_code TEXT NOT NULL, city_code TEXT NOT NULL, \
              department_key INTEGER NOT NULL",
+            COUNTERS,
             "province_code, month, city_code, department_key",
         ))
         .await?;

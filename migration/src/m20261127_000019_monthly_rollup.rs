@@ -34,6 +34,7 @@ impl MigrationTrait for Migration {
             TABLE,
             "month TEXT NOT NULL, province_code TEXT NOT NULL, city_code TEXT NOT NULL, \
              county_key TEXT NOT NULL",
+            COUNTERS,
             "province_code, month, city_code, county_key",
         ))
         .await?;

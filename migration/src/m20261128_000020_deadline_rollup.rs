@@ -17,6 +17,7 @@
 //! a later deadline is in force (reopened cases): the latest-deadline index
 //! (`idx_cases_rollup_ahead`, 000015) puts those on the later day.
 
+use crate::m20261126_000004_case_rollup::{cells_table_sql, shanghai_day_sql};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
@@ -54,24 +55,17 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         let backend = manager.get_database_backend();
-        let counters: Vec<String> = COUNTERS
-            .iter()
-            .map(|c| format!("{c} BIGINT NOT NULL DEFAULT 0"))
-            .collect();
-        let clustered = match backend {
-            DbBackend::Sqlite => " WITHOUT ROWID",
-            _ => "",
-        };
         // Keyed by the deadline's day first: a question reads only the cells after
         // as-of's day, few whatever the scope (the deadlines of the cases in progress),
         // so one range serves the country, a province and a city, and a write updates
         // the table and no other index (a bulk import adds ~0.7 cells a case).
-        db.execute_unprepared(&format!(
-            "CREATE TABLE IF NOT EXISTS {TABLE} (due_day TEXT NOT NULL, day TEXT NOT NULL, \
-             province_code TEXT NOT NULL, city_code TEXT NOT NULL, county_key TEXT NOT NULL, \
-             {}, PRIMARY KEY ({})){clustered}",
-            counters.join(", "),
-            KEY_COLUMNS.join(", ")
+        db.execute_unprepared(&cells_table_sql(
+            backend,
+            TABLE,
+            "due_day TEXT NOT NULL, day TEXT NOT NULL, province_code TEXT NOT NULL, \
+             city_code TEXT NOT NULL, county_key TEXT NOT NULL",
+            &COUNTERS,
+            &KEY_COLUMNS.join(", "),
         ))
         .await?;
         db.execute_unprepared(&format!(
@@ -92,17 +86,6 @@ impl MigrationTrait for Migration {
         db.execute_unprepared(&format!("DROP TABLE IF EXISTS {TABLE}"))
             .await?;
         Ok(())
-    }
-}
-
-/// The Shanghai day (`YYYY-MM-DD`) of a timestamp column, in each backend's SQL (as the
-/// daily rollup's rebuild spells it, 000004).
-fn shanghai_day_sql(backend: DbBackend, column: &str) -> String {
-    match backend {
-        DbBackend::Postgres => {
-            format!("to_char({column} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')")
-        }
-        _ => format!("date({column}, '+8 hours')"),
     }
 }
 
