@@ -15,10 +15,10 @@ use crate::deadline_rollup::{COUNTERS, TABLE};
 use crate::engine::{push_keys, push_window_and_scope, Key, Question, OPEN};
 use crate::rollup::local_day;
 use crate::rollup_read::{cell_group, push_cell_region, push_period_bucket};
-use crate::sql::Sql;
+use crate::sql::{Resolved, Sql};
 use crate::Error;
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
 
 /// The index of the cases by their latest deadline (migration 000015; a test checks the
 /// name and the expression, which a query must spell as the index does).
@@ -30,6 +30,30 @@ fn latest_deadline(backend: DbBackend) -> &'static str {
         DbBackend::Postgres => "GREATEST(c.first_reply_due_at, c.reply_due_at)",
         _ => "max(coalesce(c.first_reply_due_at, c.reply_due_at), coalesce(c.reply_due_at, c.first_reply_due_at))",
     }
+}
+
+/// Appends `c.province_code = <the scope's province> AND `, the first key of
+/// [`AHEAD_INDEX`] (migration 000022), so that a question reads only its province's
+/// range; without a region, any top-level region: one range of the index a province.
+/// Every case's `province_code` names a top-level region (the reference data's
+/// provinces, the importer's unassigned region 990000).
+fn push_ahead_province(q: &mut Sql, r: &Resolved) {
+    const TOP_LEVEL: &str = "SELECT p.code FROM regions p WHERE p.parent_code IS NULL";
+    match (&r.region, q.backend()) {
+        (Some(region), _) => {
+            q.push("c.province_code = ")
+                .bind(region.province_code.clone());
+        }
+        // An array, which PostgreSQL probes the index with once per province (a
+        // subquery may become a semi-join over the whole index).
+        (None, DbBackend::Postgres) => {
+            q.push(&format!("c.province_code = ANY(ARRAY({TOP_LEVEL}))"));
+        }
+        (None, _) => {
+            q.push(&format!("c.province_code IN ({TOP_LEVEL})"));
+        }
+    }
+    q.push(" AND ");
 }
 
 /// The partial index of the cases whose deadline in force is later than their
@@ -119,24 +143,29 @@ fn read_rows(rows: Vec<QueryResult>, question: Question<'_>) -> Result<Ahead, Er
     Ok(out)
 }
 
-/// The cases ahead of as-of one by one: one range of [`AHEAD_INDEX`] (a case not due or
-/// not overdue has its latest deadline at or after as-of), then scoped and windowed
-/// like the scan.
+/// The cases ahead of as-of one by one: the province's range of [`AHEAD_INDEX`] (a case
+/// not due or not overdue has its latest deadline at or after as-of), then scoped and
+/// windowed like the scan.
 pub(crate) async fn by_case<C: ConnectionTrait>(
     db: &C,
     question: Question<'_>,
 ) -> Result<Ahead, Error> {
-    let backend = db.get_database_backend();
+    let statement = by_case_statement(db.get_database_backend(), question);
+    read_rows(db.query_all_raw(statement).await?, question)
+}
+
+fn by_case_statement(backend: DbBackend, question: Question<'_>) -> Statement {
     let t = question.w.as_of;
     let mut q = Sql::new(backend);
     q.push("SELECT ");
     push_keys(&mut q, question.r, question.buckets, question.by);
     push_counts(&mut q, t, None, Count::Aggregate);
     push_cases_where(&mut q, question, Some(AHEAD_INDEX), |q| {
+        push_ahead_province(q, question.r);
         q.push(latest_deadline(backend)).push(" >= ").bind(t);
     });
     q.push(" GROUP BY g1, g2");
-    read_rows(db.query_all_raw(q.build()).await?, question)
+    q.build()
 }
 
 /// The Shanghai midnight that starts an instant's day (UTC+8 all year since 1991).
@@ -221,6 +250,7 @@ async fn as_of_day<C: ConnectionTrait>(db: &C, question: Question<'_>) -> Result
     q.push(" UNION ALL ");
     part(&mut q, Some(next));
     push_cases_where(&mut q, question, Some(AHEAD_INDEX), |q| {
+        push_ahead_province(q, question.r);
         q.push(latest_deadline(backend))
             .push(" >= ")
             .bind(t)
@@ -264,7 +294,9 @@ mod tests {
     use chrono::{DateTime, ParseError, Utc};
     use migration::m20261127_000015_deadline_ahead_index as ahead;
     use migration::m20261128_000020_deadline_rollup as deadline;
+    use migration::MigratorTrait;
     use sea_orm::DbBackend;
+    use sea_orm::{ConnectionTrait, Statement};
 
     #[test]
     fn the_deadline_indexes_and_their_keys_are_those_the_migrations_create() {
@@ -280,6 +312,66 @@ mod tests {
             deadline::EXTENDED_FIRST_DUE_INDEX
         );
         assert_eq!(super::EXTENDED, deadline::EXTENDED);
+    }
+
+    /// What SQLite's `EXPLAIN QUERY PLAN` says of a department question's correction
+    /// in the region `code` (None: no region), on a migrated database.
+    async fn correction_plan(
+        db: &sea_orm::DatabaseConnection,
+        code: Option<&str>,
+    ) -> Result<String, Box<dyn std::error::Error>> {
+        let region = match code {
+            Some(code) => Some(
+                crate::sql::find_region(db, code)
+                    .await?
+                    .ok_or("a region of the reference data")?,
+            ),
+            None => None,
+        };
+        let r = crate::sql::Resolved {
+            region,
+            ..Default::default()
+        };
+        let now = Utc::now();
+        let w = crate::Window::new(now - chrono::Duration::days(365), now, Some(now))?;
+        let question = crate::engine::Question {
+            r: &r,
+            w: &w,
+            buckets: &[],
+            by: crate::engine::GroupBy::Department,
+            fold: &|k| k,
+        };
+        let statement = super::by_case_statement(DbBackend::Sqlite, question);
+        let explain = Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            format!("EXPLAIN QUERY PLAN {}", statement.sql),
+            statement.values.map(|v| v.0).unwrap_or_default(),
+        );
+        let mut plan = Vec::new();
+        for row in db.query_all_raw(explain).await? {
+            plan.push(row.try_get::<String>("", "detail")?);
+        }
+        Ok(plan.join("\n"))
+    }
+
+    #[tokio::test]
+    async fn a_correction_reads_only_its_provinces_range_of_the_deadline_index(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("plan.db").display());
+        let db = sea_orm::Database::connect(&url).await?;
+        migration::Migrator::up(&db, None).await?;
+        // Sichuan, Chengdu, and no region (one range a province).
+        for code in [Some("510000"), Some("510100"), None] {
+            let plan = correction_plan(&db, code).await?;
+            assert!(
+                plan.contains(
+                    "SEARCH c USING COVERING INDEX idx_cases_rollup_ahead (province_code=? AND <expr>>?)"
+                ),
+                "{code:?}: {plan}"
+            );
+        }
+        Ok(())
     }
 
     #[test]

@@ -82,6 +82,8 @@ pub(crate) struct RegionRef {
     pub code: String,
     pub name: String,
     pub level: RegionLevel,
+    /// The province the region lies in (its own code for a province).
+    pub province_code: String,
 }
 
 /// Scope and filter checked against the reference tables, ready to become SQL.
@@ -97,7 +99,7 @@ pub(crate) async fn find_region<C: ConnectionTrait>(
     code: &str,
 ) -> Result<Option<RegionRef>, Error> {
     let mut q = Sql::new(db.get_database_backend());
-    q.push("SELECT code, name, level FROM regions WHERE code = ")
+    q.push("SELECT code, name, level, province_code FROM regions WHERE code = ")
         .bind(code);
     let Some(row) = db.query_one_raw(q.build()).await? else {
         return Ok(None);
@@ -109,6 +111,7 @@ pub(crate) async fn find_region<C: ConnectionTrait>(
         code: row.try_get("", "code")?,
         name: row.try_get("", "name")?,
         level,
+        province_code: row.try_get("", "province_code")?,
     }))
 }
 

@@ -25,6 +25,7 @@ pub mod m20261127_000018_published_list_index_literal;
 pub mod m20261127_000019_monthly_rollup;
 pub mod m20261128_000020_deadline_rollup;
 pub mod m20261128_000021_published_list_index_one_key;
+pub mod m20261128_000022_ahead_index_by_province;
 pub mod partitioning;
 pub mod reference;
 pub mod rollups;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000019_monthly_rollup::Migration),
             Box::new(m20261128_000020_deadline_rollup::Migration),
             Box::new(m20261128_000021_published_list_index_one_key::Migration),
+            Box::new(m20261128_000022_ahead_index_by_province::Migration),
         ]
     }
 }
