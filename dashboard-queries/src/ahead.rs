@@ -32,6 +32,9 @@ fn latest_deadline(backend: DbBackend) -> &'static str {
     }
 }
 
+/// The first key column of [`AHEAD_INDEX`] since migration 000022 (a test checks it).
+const AHEAD_PROVINCE: &str = "province_code";
+
 /// Appends `c.province_code = <the scope's province> AND `, the first key of
 /// [`AHEAD_INDEX`] (migration 000022), so that a question reads only its province's
 /// range; without a region, any top-level region: one range of the index a province.
@@ -41,16 +44,16 @@ fn push_ahead_province(q: &mut Sql, r: &Resolved) {
     const TOP_LEVEL: &str = "SELECT p.code FROM regions p WHERE p.parent_code IS NULL";
     match (&r.region, q.backend()) {
         (Some(region), _) => {
-            q.push("c.province_code = ")
+            q.push(&format!("c.{AHEAD_PROVINCE} = "))
                 .bind(region.province_code.clone());
         }
         // An array, which PostgreSQL probes the index with once per province (a
         // subquery may become a semi-join over the whole index).
         (None, DbBackend::Postgres) => {
-            q.push(&format!("c.province_code = ANY(ARRAY({TOP_LEVEL}))"));
+            q.push(&format!("c.{AHEAD_PROVINCE} = ANY(ARRAY({TOP_LEVEL}))"));
         }
         (None, _) => {
-            q.push(&format!("c.province_code IN ({TOP_LEVEL})"));
+            q.push(&format!("c.{AHEAD_PROVINCE} IN ({TOP_LEVEL})"));
         }
     }
     q.push(" AND ");
@@ -294,6 +297,7 @@ mod tests {
     use chrono::{DateTime, ParseError, Utc};
     use migration::m20261127_000015_deadline_ahead_index as ahead;
     use migration::m20261128_000020_deadline_rollup as deadline;
+    use migration::m20261128_000022_ahead_index_by_province as by_province;
     use migration::MigratorTrait;
     use sea_orm::DbBackend;
     use sea_orm::{ConnectionTrait, Statement};
@@ -301,6 +305,7 @@ mod tests {
     #[test]
     fn the_deadline_indexes_and_their_keys_are_those_the_migrations_create() {
         assert_eq!(super::AHEAD_INDEX, ahead::AHEAD_INDEX);
+        assert_eq!(super::AHEAD_PROVINCE, by_province::AHEAD_PROVINCE);
         for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
             assert_eq!(
                 super::latest_deadline(backend),
